@@ -1,0 +1,22 @@
+"""Workarounds for SecantusDB, the embedded development server, kept in this one place.
+
+Each one is harmless on a real MongoDB and has a regression test in tests/test_compat.py, so a
+SecantusDB fix or a switch to MongoDB cannot silently change behaviour.
+
+1. Nested ``$addFields`` replaces the sub-document instead of merging into it. Django emits one
+   for ``select_related()`` combined with ordering on a related field; Permission's default
+   ordering is ``content_type__app_label``, so the admin's user and group pages loaded
+   permissions with an empty content type ("Permission has no content_type"). Ordering on the
+   local ``content_type_id`` avoids the nested stage.
+2. A nested inclusion projection ``{$project: {machine: {name: 1}}}`` returns the literal 1;
+   Django emits it for ``values("machine__name")``. Code in this project annotates with
+   ``F("machine__name")`` instead (see tests/test_compat.py), and selectors build their own
+   pipelines with flat projections.
+"""
+
+
+def apply_permission_ordering_workaround() -> None:
+    """Order permissions by local fields so the admin never emits a nested $addFields."""
+    from django.contrib.auth.models import Permission
+
+    Permission._meta.ordering = ["content_type_id", "codename"]

@@ -1,0 +1,1 @@
+"""Database engine: django-mongodb-backend, plus the embedded server when no URI is set."""

@@ -1,0 +1,201 @@
+"""Settings shared by every environment; every value comes from the environment or `.env`."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+# An optional .env file for local use; real environment variables win over it.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+APP_VERSION = "0.1.0"
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-development-key-change-me")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "factory_site.apps.MongoAdminConfig",
+    "factory_site.apps.MongoAuthConfig",
+    "factory_site.apps.MongoContentTypesConfig",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_mongodb_backend",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_crontab",
+    "monitoring",
+    "ingestion",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "factory_site.urls"
+WSGI_APPLICATION = "factory_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# MONGODB_URI set: a real MongoDB, used as is (TLS and auth parameters live in the URI).
+# MONGODB_URI unset: the embedded SecantusDB for EMBEDDED_DB_PATH, started on first connection.
+MONGODB_URI = env("MONGODB_URI", default="")
+MONGODB_NAME = env("MONGODB_NAME", default="factory_monitoring")
+EMBEDDED_DB_PATH = Path(env("EMBEDDED_DB_PATH", default=str(BASE_DIR / "var" / "db")))
+# Fail fast when the database is away instead of hanging a request for 30 s.
+MONGODB_TIMEOUT_MS = env.int("MONGODB_TIMEOUT_MS", default=2000)
+
+
+def database_settings(uri: str, name: str, embedded_path: Path) -> dict:
+    """The DATABASES["default"] entry for a URI, or for the embedded server when it is empty."""
+    options = {
+        "serverSelectionTimeoutMS": MONGODB_TIMEOUT_MS,
+        "connectTimeoutMS": MONGODB_TIMEOUT_MS,
+    }
+    if uri:
+        return {"ENGINE": "django_mongodb_backend", "HOST": uri, "NAME": name, "OPTIONS": options}
+    return {
+        "ENGINE": "factory_site.db",
+        "HOST": "",
+        "NAME": name,
+        "EMBEDDED_PATH": str(embedded_path),
+        "OPTIONS": options,
+    }
+
+
+DATABASES = {"default": database_settings(MONGODB_URI, MONGODB_NAME, EMBEDDED_DB_PATH)}
+DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter"]
+DEFAULT_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
+MIGRATION_MODULES = {
+    "admin": "mongo_migrations.admin",
+    "auth": "mongo_migrations.auth",
+    "contenttypes": "mongo_migrations.contenttypes",
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
+
+# --- Logging ---------------------------------------------------------------------------------
+LOG_DIR = Path(env("LOG_DIR", default=str(BASE_DIR / "var" / "log")))
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+APP_LOG_FILE = Path(env("APP_LOG_FILE", default=str(LOG_DIR / "app.log")))
+INGESTION_LOG_FILE = Path(env("INGESTION_LOG_FILE", default=str(LOG_DIR / "ingestion.log")))
+LOG_DIR.mkdir(parents=True, exist_ok=True)
+APP_LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
+INGESTION_LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "standard": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "standard"},
+        "app_file": {
+            "class": "logging.handlers.RotatingFileHandler",
+            "filename": str(APP_LOG_FILE),
+            "maxBytes": 10 * 1024 * 1024,
+            "backupCount": 5,
+            "formatter": "standard",
+            "delay": True,
+        },
+        "ingestion_file": {
+            "class": "logging.handlers.RotatingFileHandler",
+            "filename": str(INGESTION_LOG_FILE),
+            "maxBytes": 10 * 1024 * 1024,
+            "backupCount": 5,
+            "formatter": "standard",
+            "delay": True,
+        },
+    },
+    "root": {"handlers": ["console", "app_file"], "level": LOG_LEVEL},
+    "loggers": {
+        "ingestion": {
+            "handlers": ["console", "ingestion_file"],
+            "level": LOG_LEVEL,
+            "propagate": False,
+        },
+        # pymongo logs every command at DEBUG; keep it quiet unless asked for.
+        "pymongo": {"level": "WARNING"},
+    },
+}
+
+# --- REST API ------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Factory Monitoring API",
+    "DESCRIPTION": "Vibration condition monitoring of machines and bearings (ISO 10816-3).",
+    "VERSION": APP_VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Ingestion -----------------------------------------------------------------------------
+INGEST_API_URL = env("INGEST_API_URL", default="http://127.0.0.1:8765")
+INGEST_API_KEY = env("INGEST_API_KEY", default="dev-key")
+INGEST_TIMEOUT_S = env.float("INGEST_TIMEOUT_S", default=10.0)
+INGEST_MAX_ATTEMPTS = env.int("INGEST_MAX_ATTEMPTS", default=5)
+INGEST_CONCURRENCY = env.int("INGEST_CONCURRENCY", default=4)
+INGEST_CRON_SCHEDULE = env("INGEST_CRON_SCHEDULE", default="0 2 * * *")
+
+CRONJOBS = [
+    (
+        INGEST_CRON_SCHEDULE,
+        "django.core.management.call_command",
+        # Yesterday in full and today so far: runs are idempotent, so the overlap is free.
+        ["ingest_data", "--backfill-days", "2"],
+        {},
+        f">> {LOG_DIR / 'ingestion_cron.log'} 2>&1",
+    ),
+]
+CRONTAB_COMMAND_PREFIX = env("CRONTAB_COMMAND_PREFIX", default="")
+CRONTAB_EXECUTABLE = env("CRONTAB_EXECUTABLE", default="/usr/bin/crontab")
+CRONTAB_LOCK_JOBS = True

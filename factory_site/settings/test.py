@@ -1,0 +1,19 @@
+"""Test settings: a throwaway embedded server per test session (see tests/conftest.py)."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import DATABASES, database_settings, env
+
+# Tests never touch the developer's data folder: each session gets its own temporary one,
+# unless TEST_MONGODB_URI points the suite at a real MongoDB.
+TEST_DB_DIR = Path(
+    os.environ.setdefault("TEST_EMBEDDED_DB_PATH", tempfile.mkdtemp(prefix="fm-test-"))
+)
+DATABASES["default"] = database_settings(
+    env("TEST_MONGODB_URI", default=""), "factory_monitoring", TEST_DB_DIR / "db"
+)
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOG_LEVEL = "WARNING"

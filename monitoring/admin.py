@@ -1,0 +1,277 @@
+"""The staff console: browse and fix machines and bearings, browse readings and runs."""
+
+import numpy as np
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from monitoring.charts import spectrum_svg
+from monitoring.models import (
+    Bearing,
+    IngestionLock,
+    IngestionRun,
+    Machine,
+    Reading,
+    Spectrum,
+    Status,
+)
+
+STATUS_COLOURS = {
+    Status.NORMAL: "#2e7d32",  # zone A: green
+    Status.SATISFACTORY: "#9acd32",  # zone B: yellow-green
+    Status.ALERT: "#f57c00",  # zone C: orange
+    Status.UNACCEPTABLE: "#c62828",  # zone D: red
+}
+
+
+def status_badge(status: str | None):
+    """The status as a coloured pill matching its ISO zone."""
+    if not status:
+        return format_html('<span style="color:#777">{}</span>', "no data")
+    colour = STATUS_COLOURS.get(status, "#777")
+    text = "#000" if status == Status.SATISFACTORY else "#fff"
+    return format_html(
+        '<span style="background:{};color:{};padding:1px 8px;border-radius:8px">{}</span>',
+        colour, text, status,
+    )  # fmt: skip
+
+
+def _fmt(value, unit: str, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}g} {unit}"
+
+
+class BearingInline(admin.TabularInline):
+    """Bearings edited on their machine's page."""
+
+    model = Bearing
+    extra = 0
+    fields = [
+        "external_id", "bearing_location", "bearing_type", "position",
+        "rolling_elements", "ball_diameter_mm", "pitch_diameter_mm", "contact_angle_deg",
+    ]  # fmt: skip
+    show_change_link = True
+
+
+@admin.register(Machine)
+class MachineAdmin(admin.ModelAdmin):
+    """Machines with their latest state; bearings inline."""
+
+    list_display = [
+        "machine_name", "customer", "area", "subarea", "machine_type",
+        "status_display", "last_reading_at", "bearing_count",
+    ]  # fmt: skip
+    list_filter = ["customer", "area", "machine_type", "status"]
+    search_fields = ["machine_name", "customer", "area"]
+    ordering = ["machine_name"]
+    inlines = [BearingInline]
+    readonly_fields = ["status_display", "last_reading_at", "bearing_count", "latest_readings"]
+    fieldsets = [
+        (None, {"fields": ["machine_name", "external_id", "customer", "area", "subarea"]}),
+        ("Classification", {"fields": ["machine_type", "running_speed_rpm", "iso_group",
+                                       "foundation", "notes"]}),
+        ("Latest state", {"fields": ["status_display", "last_reading_at", "bearing_count",
+                                     "latest_readings"]}),
+    ]  # fmt: skip
+    show_full_result_count = False
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, obj: Machine):
+        return status_badge(obj.status)
+
+    @admin.display(description="latest reading per bearing")
+    def latest_readings(self, obj: Machine):
+        # Read from the bearings' denormalized latest state: one query, no reading sorts.
+        bearings = list(obj.bearings.order_by("bearing_location")) if obj.pk else []
+        if not bearings:
+            return "no bearings"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    b.bearing_location,
+                    status_badge(b.status),
+                    b.last_reading_at or "-",
+                    _fmt(b.last_velocity_rms, "mm/s"),
+                    _fmt(b.last_acceleration_rms, "g"),
+                    _fmt(b.last_temperature, "°C"),
+                )
+                for b in bearings
+            ),
+        )
+        links = format_html_join(
+            " ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:monitoring_reading_change", args=[b.last_reading_id]),
+                 f"{b.bearing_location} reading")
+                for b in bearings if b.last_reading_id
+            ),
+        )  # fmt: skip
+        return format_html(
+            "<table><thead><tr><th>Bearing</th><th>Status</th><th>Time</th>"
+            "<th>Velocity RMS</th><th>Accel. RMS</th><th>Temperature</th></tr></thead>"
+            "<tbody>{}</tbody></table><p>{}</p>",
+            rows, links,
+        )  # fmt: skip
+
+
+@admin.register(Bearing)
+class BearingAdmin(admin.ModelAdmin):
+    """Bearings with their geometry and latest state."""
+
+    list_display = [
+        "bearing_location", "external_id", "machine", "bearing_type", "position",
+        "status_display", "last_reading_at", "last_velocity_rms",
+    ]  # fmt: skip
+    list_filter = ["status", "customer", "bearing_type"]
+    search_fields = ["external_id", "bearing_location", "bearing_type"]
+    raw_id_fields = ["machine"]
+    readonly_fields = [
+        "customer", "status", "last_reading_id", "last_reading_at", "last_velocity_rms",
+        "last_acceleration_rms", "last_temperature",
+    ]  # fmt: skip
+    list_select_related = False
+    show_full_result_count = False
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, obj: Bearing):
+        return status_badge(obj.status)
+
+
+class ReadingChangeList(ChangeList):
+    """Loads the page's machines and bearings in two queries (no $lookup, no N+1)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        rows = list(self.result_list)
+        machines = Machine.objects.in_bulk({r.machine_id for r in rows})
+        bearings = Bearing.objects.in_bulk({r.bearing_id for r in rows})
+        for row in rows:
+            # Fill Django's related-object cache, as prefetch_related would.
+            row._state.fields_cache["machine"] = machines.get(row.machine_id)
+            row._state.fields_cache["bearing"] = bearings.get(row.bearing_id)
+        self.result_list = rows
+
+
+@admin.register(Reading)
+class ReadingAdmin(admin.ModelAdmin):
+    """Readings, read-only; the change page shows indicators with units and the spectrum."""
+
+    list_display = [
+        "timestamp", "machine_name", "bearing_location", "status_display",
+        "velocity_rms", "acceleration_rms", "temperature",
+    ]  # fmt: skip
+    list_filter = ["status", "customer", "area"]
+    search_fields = ["external_id"]
+    date_hierarchy = "timestamp"
+    ordering = ["-timestamp"]
+    show_full_result_count = False
+    fields = [
+        "external_id", "machine", "bearing", "timestamp", "status_display", "indicators",
+        "spectrum_chart", "ingested_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    def get_changelist(self, request, **kwargs):
+        return ReadingChangeList
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="machine")
+    def machine_name(self, obj: Reading):
+        return obj.machine.machine_name if obj.machine else obj.machine_id
+
+    @admin.display(description="bearing")
+    def bearing_location(self, obj: Reading):
+        return obj.bearing.bearing_location if obj.bearing else obj.bearing_id
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, obj: Reading):
+        return status_badge(obj.status)
+
+    @admin.display(description="velocity RMS (mm/s)")
+    def velocity_rms(self, obj: Reading):
+        return round(obj.velocity.rms, 3) if obj.velocity else None
+
+    @admin.display(description="accel. RMS (g)")
+    def acceleration_rms(self, obj: Reading):
+        return round(obj.acceleration.rms, 4) if obj.acceleration else None
+
+    @admin.display(description="indicators")
+    def indicators(self, obj: Reading):
+        acc, vel = obj.acceleration, obj.velocity
+        rows = [
+            ("Acceleration RMS", _fmt(acc and acc.rms, "g")),
+            ("Acceleration peak", _fmt(acc and acc.peak, "g")),
+            ("Acceleration crest factor", _fmt(acc and acc.crest_factor, "")),
+            ("Kurtosis", _fmt(acc and acc.kurtosis, "")),
+            ("Velocity RMS (10-1000 Hz)", _fmt(vel and vel.rms, "mm/s")),
+            ("Velocity peak", _fmt(vel and vel.peak, "mm/s")),
+            ("Velocity crest factor", _fmt(vel and vel.crest_factor, "")),
+            ("Temperature", _fmt(obj.temperature, "°C")),
+        ]
+        return format_html(
+            "<table>{}</table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="spectrum")
+    def spectrum_chart(self, obj: Reading):
+        spectrum = Spectrum.objects.filter(reading_id=obj.pk).first()
+        if spectrum is None:
+            return "no spectrum stored"
+        amplitudes = np.frombuffer(bytes(spectrum.amplitudes), dtype="<f4")
+        machine = obj.machine
+        markers = {}
+        if machine.running_speed_rpm:
+            markers["1x"] = machine.running_speed_rpm / 60.0
+        svg = spectrum_svg(
+            amplitudes, spectrum.resolution_hz, unit=spectrum.amplitude_unit, markers=markers
+        )
+        caption = format_html(
+            "<p>{} lines, {} Hz resolution, {} Hz sample rate, {} window</p>",
+            spectrum.n_lines, round(spectrum.resolution_hz, 4), spectrum.sample_rate_hz,
+            spectrum.window,
+        )  # fmt: skip
+        return format_html("{}{}", mark_safe(svg), caption)
+
+
+@admin.register(IngestionRun)
+class IngestionRunAdmin(admin.ModelAdmin):
+    """Ingestion runs, read-only: what each covered and how it ended."""
+
+    list_display = [
+        "started_at", "finished_at", "date_from", "date_to", "customer", "outcome",
+        "fetched", "stored", "duplicates", "skipped", "retries", "dry_run",
+    ]  # fmt: skip
+    list_filter = ["outcome", "dry_run", "customer"]
+    ordering = ["-started_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IngestionLock)
+class IngestionLockAdmin(admin.ModelAdmin):
+    """The ingestion lock: visible, and deletable by staff if a run is truly stuck."""
+
+    list_display = ["name", "holder", "acquired_at", "expires_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    """Machines, bearings, readings, spectra and rollups; the admin and the REST API."""
+
+    default_auto_field = "django_mongodb_backend.fields.ObjectIdAutoField"
+    name = "monitoring"

@@ -1,0 +1,84 @@
+"""Server-rendered SVG charts for the admin (no JavaScript, no CDN: plant networks are offline)."""
+
+from html import escape
+
+import numpy as np
+
+WIDTH, HEIGHT = 760, 260
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 60, 15, 15, 40
+
+
+def _nice_step(span: float, ticks: int = 6) -> float:
+    """A 1/2/5 x 10^n step that splits ``span`` into about ``ticks`` intervals."""
+    raw = span / ticks if span > 0 else 1.0
+    magnitude = 10 ** np.floor(np.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * magnitude:
+            return float(factor * magnitude)
+    return float(10 * magnitude)
+
+
+def spectrum_svg(
+    amplitudes: np.ndarray,
+    resolution_hz: float,
+    *,
+    unit: str = "g",
+    markers: dict[str, float] | None = None,
+) -> str:
+    """An inline SVG line chart of an amplitude spectrum, with optional frequency markers."""
+    amplitudes = np.asarray(amplitudes, dtype=np.float64)
+    n = len(amplitudes)
+    if n == 0:
+        return '<p class="help">Empty spectrum.</p>'
+    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    f_max = (n - 1) * resolution_hz or resolution_hz
+    a_max = float(amplitudes.max()) or 1.0
+    # Max-pool into one value per pixel column so narrow peaks survive the downsampling.
+    columns = min(plot_w, n)
+    edges = np.linspace(0, n, columns + 1).astype(int)
+    pooled = np.maximum.reduceat(amplitudes, edges[:-1])
+    xs = MARGIN_LEFT + (edges[:-1] / max(n - 1, 1)) * plot_w
+    ys = MARGIN_TOP + plot_h - (pooled / a_max) * plot_h
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="Amplitude spectrum" '
+        'style="background:#fff;border:1px solid #ccc;font:11px sans-serif">',
+        f'<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{plot_w}" height="{plot_h}" '
+        'fill="none" stroke="#999"/>',
+    ]
+    step = _nice_step(f_max)
+    tick = 0.0
+    while tick <= f_max + 1e-9:
+        x = MARGIN_LEFT + tick / f_max * plot_w
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{MARGIN_TOP + plot_h}" x2="{x:.1f}" '
+            f'y2="{MARGIN_TOP + plot_h + 4}" stroke="#666"/>'
+            f'<text x="{x:.1f}" y="{MARGIN_TOP + plot_h + 16}" text-anchor="middle">{tick:g}</text>'
+        )
+        tick += step
+    for fraction in (0.0, 0.5, 1.0):
+        y = MARGIN_TOP + plot_h - fraction * plot_h
+        parts.append(
+            f'<text x="{MARGIN_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{fraction * a_max:.3g}</text>"
+        )
+    parts.append(
+        f'<text x="{MARGIN_LEFT + plot_w / 2}" y="{HEIGHT - 6}" text-anchor="middle">'
+        "Frequency (Hz)</text>"
+        f'<text x="14" y="{MARGIN_TOP + plot_h / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {MARGIN_TOP + plot_h / 2})">Amplitude ({escape(unit)})</text>'
+    )
+    for label, freq in (markers or {}).items():
+        if 0 < freq <= f_max:
+            x = MARGIN_LEFT + freq / f_max * plot_w
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{MARGIN_TOP}" x2="{x:.1f}" y2="{MARGIN_TOP + plot_h}" '
+                'stroke="#d9534f" stroke-dasharray="3,3"/>'
+                f'<text x="{x + 2:.1f}" y="{MARGIN_TOP + 10}" fill="#d9534f">{escape(label)}</text>'
+            )
+    parts.append(f'<polyline fill="none" stroke="#1f6feb" stroke-width="1" points="{points}"/>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,339 @@
+"""The monitoring data model: machines, bearings, readings, spectra, rollups, ingestion runs.
+
+Collections are shaped for the two hot paths: lists and KPIs read the latest state that
+ingestion denormalizes onto machines and bearings (never sorting readings), and dashboards read
+hourly rollups (their cost grows with buckets, not readings). Spectra live in their own
+collection so no list or time-series query ever loads them.
+"""
+
+from django.db import models
+from django_mongodb_backend.fields import EmbeddedModelField, ObjectIdField
+from django_mongodb_backend.models import EmbeddedModel
+
+
+class Status(models.TextChoices):
+    """ISO 10816 evaluation zones A-D, in increasing severity."""
+
+    NORMAL = "Normal", "Normal (zone A)"
+    SATISFACTORY = "Satisfactory", "Satisfactory (zone B)"
+    ALERT = "Alert", "Alert (zone C)"
+    UNACCEPTABLE = "Unacceptable", "Unacceptable (zone D)"
+
+
+STATUS_SEVERITY = {status.value: rank for rank, status in enumerate(Status)}
+ALERT_STATUSES = (Status.ALERT.value, Status.UNACCEPTABLE.value)
+
+
+def worst_status(statuses) -> str | None:
+    """The most severe of some statuses (None when there are none)."""
+    known = [s for s in statuses if s in STATUS_SEVERITY]
+    return max(known, key=STATUS_SEVERITY.__getitem__) if known else None
+
+
+class MachineGroup(models.IntegerChoices):
+    """ISO 10816-3 machine groups."""
+
+    LARGE = 1, "Group 1: large machines, 300 kW - 50 MW"
+    MEDIUM = 2, "Group 2: medium machines, 15 - 300 kW"
+
+
+class Foundation(models.TextChoices):
+    """ISO 10816-3 foundation classes."""
+
+    RIGID = "rigid", "Rigid"
+    FLEXIBLE = "flexible", "Flexible"
+
+
+class Machine(models.Model):
+    """A monitored machine (pump, fan, motor ...) of one customer's plant."""
+
+    external_id = models.CharField(max_length=64, unique=True, help_text="The vendor's id.")
+    machine_name = models.CharField(max_length=200)
+    customer = models.CharField(max_length=100)
+    area = models.CharField(max_length=100, blank=True, default="")
+    subarea = models.CharField(max_length=100, blank=True, default="")
+    machine_type = models.CharField(max_length=100, blank=True, default="")
+    running_speed_rpm = models.FloatField(
+        null=True, blank=True, help_text="Nominal running speed (rpm)."
+    )
+    iso_group = models.PositiveSmallIntegerField(
+        choices=MachineGroup.choices, default=MachineGroup.MEDIUM
+    )
+    foundation = models.CharField(
+        max_length=10, choices=Foundation.choices, default=Foundation.RIGID
+    )
+    notes = models.TextField(blank=True, default="", help_text="Staff notes; never overwritten.")
+    # Denormalized latest state, maintained by ingestion: lists and KPIs never sort readings.
+    status = models.CharField(
+        max_length=20, choices=Status.choices, null=True, blank=True,
+        help_text="Worst latest status of its bearings; empty until the first reading.",
+    )  # fmt: skip
+    last_reading_at = models.DateTimeField(null=True, blank=True)
+    bearing_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "machines"
+        ordering = ["machine_name"]
+        indexes = [
+            models.Index(fields=["customer"], name="machine_customer"),
+            models.Index(fields=["area", "subarea"], name="machine_area_subarea"),
+            models.Index(fields=["customer", "machine_name"], name="machine_customer_name"),
+            models.Index(fields=["machine_name"], name="machine_name"),
+            models.Index(fields=["status"], name="machine_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.machine_name} ({self.customer})"
+
+
+class Bearing(models.Model):
+    """A measurement point on a machine: one bearing with its sensor."""
+
+    machine = models.ForeignKey(Machine, on_delete=models.CASCADE, related_name="bearings")
+    external_id = models.CharField(max_length=64, unique=True, help_text="The vendor's id.")
+    bearing_location = models.CharField(max_length=100, help_text="e.g. Motor DE, Pump NDE.")
+    bearing_type = models.CharField(max_length=100, blank=True, default="", help_text="e.g. 6205")
+    position = models.CharField(max_length=100, blank=True, default="")
+    # Geometry for bearing fault frequencies (BPFO, BPFI, BSF, FTF); optional.
+    rolling_elements = models.PositiveSmallIntegerField(null=True, blank=True)
+    ball_diameter_mm = models.FloatField(null=True, blank=True)
+    pitch_diameter_mm = models.FloatField(null=True, blank=True)
+    contact_angle_deg = models.FloatField(null=True, blank=True, default=0.0)
+    # Denormalized from the machine so filters by customer need no $lookup.
+    customer = models.CharField(max_length=100, blank=True, default="")
+    # Latest state, maintained by ingestion.
+    status = models.CharField(max_length=20, choices=Status.choices, null=True, blank=True)
+    last_reading_id = ObjectIdField(null=True, blank=True)
+    last_reading_at = models.DateTimeField(null=True, blank=True)
+    last_velocity_rms = models.FloatField(null=True, blank=True, help_text="mm/s")
+    last_acceleration_rms = models.FloatField(null=True, blank=True, help_text="g")
+    last_temperature = models.FloatField(null=True, blank=True, help_text="deg C")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "bearings"
+        ordering = ["machine_id", "bearing_location"]
+        indexes = [
+            models.Index(fields=["customer"], name="bearing_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bearing_location} [{self.external_id}]"
+
+    @property
+    def has_geometry(self) -> bool:
+        """Whether fault frequencies can be computed for this bearing."""
+        return bool(self.rolling_elements and self.ball_diameter_mm and self.pitch_diameter_mm)
+
+
+class Acceleration(EmbeddedModel):
+    """Acceleration indicators of one measurement, in g."""
+
+    rms = models.FloatField(help_text="g RMS")
+    peak = models.FloatField(help_text="g")
+    crest_factor = models.FloatField(help_text="peak / RMS")
+    kurtosis = models.FloatField(help_text="Pearson kurtosis (Gaussian = 3)")
+
+
+class Velocity(EmbeddedModel):
+    """Velocity indicators of one measurement (10-1000 Hz), in mm/s."""
+
+    rms = models.FloatField(help_text="mm/s RMS")
+    peak = models.FloatField(help_text="mm/s")
+    crest_factor = models.FloatField(help_text="peak / RMS")
+
+
+class Reading(models.Model):
+    """One measurement of one bearing: indicators and status (its spectrum lives apart)."""
+
+    external_id = models.CharField(
+        max_length=100, unique=True, help_text="The vendor's measurement id: ingestion's key."
+    )
+    # No single-field indexes: the (machine, -timestamp) and (bearing, -timestamp) ones cover them.
+    machine = models.ForeignKey(
+        Machine, on_delete=models.CASCADE, related_name="readings", db_index=False
+    )
+    bearing = models.ForeignKey(
+        Bearing, on_delete=models.CASCADE, related_name="readings", db_index=False
+    )
+    # Denormalized so filters by customer or area need no $lookup into machines.
+    customer = models.CharField(max_length=100, blank=True, default="")
+    area = models.CharField(max_length=100, blank=True, default="")
+    timestamp = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices)
+    acceleration = EmbeddedModelField(Acceleration)
+    velocity = EmbeddedModelField(Velocity)
+    temperature = models.FloatField(null=True, blank=True, help_text="deg C")
+    ingested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "readings"
+        ordering = ["-timestamp"]
+        indexes = [
+            models.Index(fields=["machine", "-timestamp"], name="reading_machine_ts"),
+            models.Index(fields=["bearing", "-timestamp"], name="reading_bearing_ts"),
+            models.Index(fields=["customer", "-timestamp"], name="reading_customer_ts"),
+            models.Index(fields=["-timestamp"], name="reading_ts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} @ {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class Spectrum(models.Model):
+    """The acceleration amplitude spectrum of one reading, stored as float32 bytes."""
+
+    reading = models.OneToOneField(Reading, on_delete=models.CASCADE, related_name="spectrum")
+    sample_rate_hz = models.FloatField()
+    n_samples = models.PositiveIntegerField(help_text="Samples in the source waveform.")
+    resolution_hz = models.FloatField(help_text="Line spacing (Hz).")
+    n_lines = models.PositiveIntegerField()
+    window = models.CharField(max_length=20, default="hann")
+    amplitude_unit = models.CharField(max_length=10, default="g")
+    amplitudes = models.BinaryField(help_text="Little-endian float32, one per line from 0 Hz.")
+
+    class Meta:
+        db_table = "spectra"
+
+    def __str__(self) -> str:
+        return f"spectrum of {self.reading_id}"
+
+
+class MetricAggregate(EmbeddedModel):
+    """Count, sum, min and max of one indicator over a bucket."""
+
+    count = models.PositiveIntegerField(default=0)
+    sum = models.FloatField(default=0.0)
+    min = models.FloatField(null=True)
+    max = models.FloatField(null=True)
+
+
+class StatusCounts(EmbeddedModel):
+    """Readings per ISO zone in a bucket."""
+
+    Normal = models.PositiveIntegerField(default=0)
+    Satisfactory = models.PositiveIntegerField(default=0)
+    Alert = models.PositiveIntegerField(default=0)
+    Unacceptable = models.PositiveIntegerField(default=0)
+
+
+ROLLUP_METRICS = (
+    "acceleration_rms",
+    "acceleration_peak",
+    "acceleration_crest_factor",
+    "acceleration_kurtosis",
+    "velocity_rms",
+    "velocity_peak",
+    "velocity_crest_factor",
+    "temperature",
+)
+
+
+class BearingHourlyRollup(models.Model):
+    """Per bearing and UTC hour: count, per-status counts and sum/min/max of each indicator."""
+
+    bearing = models.ForeignKey(Bearing, on_delete=models.CASCADE, related_name="+", db_index=False)
+    machine = models.ForeignKey(Machine, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer = models.CharField(max_length=100, blank=True, default="")
+    area = models.CharField(max_length=100, blank=True, default="")
+    hour = models.DateTimeField(help_text="Start of the UTC hour.")
+    count = models.PositiveIntegerField(default=0)
+    statuses = EmbeddedModelField(StatusCounts, null=True, blank=True)
+    acceleration_rms = EmbeddedModelField(MetricAggregate, null=True, blank=True)
+    acceleration_peak = EmbeddedModelField(MetricAggregate, null=True, blank=True)
+    acceleration_crest_factor = EmbeddedModelField(MetricAggregate, null=True, blank=True)
+    acceleration_kurtosis = EmbeddedModelField(MetricAggregate, null=True, blank=True)
+    velocity_rms = EmbeddedModelField(MetricAggregate, null=True, blank=True)
+    velocity_peak = EmbeddedModelField(MetricAggregate, null=True, blank=True)
+    velocity_crest_factor = EmbeddedModelField(MetricAggregate, null=True, blank=True)
+    temperature = EmbeddedModelField(MetricAggregate, null=True, blank=True)
+
+    class Meta:
+        db_table = "rollups_bearing_hourly"
+        constraints = [
+            models.UniqueConstraint(fields=["bearing", "hour"], name="rollup_bearing_hour_unique"),
+        ]
+        indexes = [models.Index(fields=["machine", "hour"], name="rollup_machine_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.bearing_id} {self.hour:%Y-%m-%d %H:00}"
+
+
+class AreaHourlyRollup(models.Model):
+    """Per customer, area and UTC hour: what the dashboard KPIs and trends read."""
+
+    customer = models.CharField(max_length=100)
+    area = models.CharField(max_length=100, blank=True, default="")
+    hour = models.DateTimeField(help_text="Start of the UTC hour.")
+    count = models.PositiveIntegerField(default=0)
+    statuses = EmbeddedModelField(StatusCounts, null=True, blank=True)
+    velocity_rms = EmbeddedModelField(MetricAggregate, null=True, blank=True)
+    acceleration_rms = EmbeddedModelField(MetricAggregate, null=True, blank=True)
+    temperature = EmbeddedModelField(MetricAggregate, null=True, blank=True)
+
+    class Meta:
+        db_table = "rollups_area_hourly"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "area", "hour"], name="rollup_area_hour_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["hour"], name="rollup_area_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.customer}/{self.area} {self.hour:%Y-%m-%d %H:00}"
+
+
+class IngestionRun(models.Model):
+    """One run of the ingestion: what it covered, what it did, how it ended."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed, some records skipped"
+        FAILED = "failed", "Failed"
+
+    date_from = models.DateField()
+    date_to = models.DateField()
+    customer = models.CharField(max_length=100, blank=True, default="")
+    dry_run = models.BooleanField(default=False)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=30, choices=Outcome.choices, default=Outcome.RUNNING)
+    machines_seen = models.PositiveIntegerField(default=0)
+    fetched = models.PositiveIntegerField(default=0)
+    stored = models.PositiveIntegerField(default=0, help_text="New readings written.")
+    duplicates = models.PositiveIntegerField(default=0, help_text="Already stored; left alone.")
+    skipped = models.PositiveIntegerField(default=0)
+    skip_reasons = models.JSONField(default=dict, blank=True, help_text="reason -> count")
+    skipped_examples = models.JSONField(default=list, blank=True, help_text="First skipped ids.")
+    retries = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    host = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        db_table = "ingestion_runs"
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["-started_at"], name="ingestion_run_started")]
+
+    def __str__(self) -> str:
+        return f"run {self.date_from}..{self.date_to} {self.outcome}"
+
+
+class IngestionLock(models.Model):
+    """A named lease that keeps two ingestion runs apart; it expires if its holder dies."""
+
+    name = models.CharField(max_length=100, unique=True)
+    holder = models.CharField(max_length=200)
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "ingestion_locks"
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at}"
