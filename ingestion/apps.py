@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class IngestionConfig(AppConfig):
+    """Pulls measurements from the vendor API and stores them (commands, client, signal)."""
+
+    default_auto_field = "django_mongodb_backend.fields.ObjectIdAutoField"
+    name = "ingestion"
