@@ -1,0 +1,328 @@
+"""Writes that keep the denormalized read models right: hourly rollups and latest state.
+
+Ingestion calls :func:`rollup_operations` for the readings a run newly inserted (so a re-run
+adds nothing twice) and :func:`latest_state_update` for the bearings it touched; the rebuild
+functions recompute both from readings, and a test holds the two paths equal.
+
+These work on stored reading documents (``machine_id``, ``bearing_id``, ``timestamp``,
+``status``, ``acceleration.*``, ``velocity.*``, ``temperature``) through pymongo, because they
+are bulk upserts with ``$inc``/``$min``/``$max`` that the ORM cannot express.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from django.db import connection
+from pymongo import UpdateOne
+
+from monitoring.models import (
+    AreaHourlyRollup,
+    Bearing,
+    BearingHourlyRollup,
+    Machine,
+    Reading,
+    Status,
+    worst_status,
+)
+
+# Rollup field -> path in a reading document.
+BEARING_METRICS = {
+    "acceleration_rms": "acceleration.rms",
+    "acceleration_peak": "acceleration.peak",
+    "acceleration_crest_factor": "acceleration.crest_factor",
+    "acceleration_kurtosis": "acceleration.kurtosis",
+    "velocity_rms": "velocity.rms",
+    "velocity_peak": "velocity.peak",
+    "velocity_crest_factor": "velocity.crest_factor",
+    "temperature": "temperature",
+}
+AREA_METRICS = {k: BEARING_METRICS[k] for k in ("velocity_rms", "acceleration_rms", "temperature")}
+STATUSES = [s.value for s in Status]
+
+
+def collection(model):
+    """The pymongo collection behind a model."""
+    return connection.get_collection(model._meta.db_table)
+
+
+def hour_start(timestamp: dt.datetime) -> dt.datetime:
+    """The start of the UTC hour holding ``timestamp`` (naive UTC, as pymongo returns)."""
+    if timestamp.tzinfo is not None:
+        timestamp = timestamp.astimezone(dt.UTC).replace(tzinfo=None)
+    return timestamp.replace(minute=0, second=0, microsecond=0)
+
+
+def _path(doc: Mapping, path: str):
+    for part in path.split("."):
+        if not isinstance(doc, Mapping):
+            return None
+        doc = doc.get(part)
+    return doc
+
+
+class _Bucket:
+    """Accumulates one rollup bucket in memory before it becomes one upsert."""
+
+    __slots__ = ("count", "metrics", "statuses")
+
+    def __init__(self, metric_names):
+        self.count = 0
+        self.statuses = dict.fromkeys(STATUSES, 0)
+        self.metrics = {name: [0, 0.0, None, None] for name in metric_names}
+
+    def add(self, reading: Mapping, metric_paths: Mapping[str, str]) -> None:
+        self.count += 1
+        if reading.get("status") in self.statuses:
+            self.statuses[reading["status"]] += 1
+        for name, path in metric_paths.items():
+            value = _path(reading, path)
+            if value is None:
+                continue
+            agg = self.metrics[name]
+            agg[0] += 1
+            agg[1] += value
+            agg[2] = value if agg[2] is None else min(agg[2], value)
+            agg[3] = value if agg[3] is None else max(agg[3], value)
+
+    def update(self, on_insert: dict) -> dict:
+        inc: dict = {"count": self.count}
+        inc.update({f"statuses.{s}": n for s, n in self.statuses.items()})
+        low, high = {}, {}
+        for name, (count, total, lo, hi) in self.metrics.items():
+            inc[f"{name}.count"] = count
+            inc[f"{name}.sum"] = total
+            if count:
+                low[f"{name}.min"] = lo
+                high[f"{name}.max"] = hi
+        update = {"$inc": inc, "$setOnInsert": on_insert}
+        if low:
+            update["$min"] = low
+            update["$max"] = high
+        return update
+
+
+def rollup_operations(readings: Iterable[Mapping]) -> tuple[list[UpdateOne], list[UpdateOne]]:
+    """Upserts that add newly stored readings to the bearing and area hourly rollups."""
+    bearing_buckets: dict = {}
+    area_buckets: dict = {}
+    for reading in readings:
+        hour = hour_start(reading["timestamp"])
+        key = (reading["bearing_id"], hour)
+        if key not in bearing_buckets:
+            bearing_buckets[key] = (_Bucket(BEARING_METRICS), reading)
+        bearing_buckets[key][0].add(reading, BEARING_METRICS)
+        area_key = (reading.get("customer", ""), reading.get("area", ""), hour)
+        if area_key not in area_buckets:
+            area_buckets[area_key] = _Bucket(AREA_METRICS)
+        area_buckets[area_key].add(reading, AREA_METRICS)
+    bearing_ops = [
+        UpdateOne(
+            {"bearing_id": bearing_id, "hour": hour},
+            bucket.update(
+                {
+                    "machine_id": first["machine_id"],
+                    "customer": first.get("customer", ""),
+                    "area": first.get("area", ""),
+                }
+            ),
+            upsert=True,
+        )
+        for (bearing_id, hour), (bucket, first) in bearing_buckets.items()
+    ]
+    area_ops = [
+        UpdateOne(
+            {"customer": customer, "area": area, "hour": hour}, bucket.update({}), upsert=True
+        )
+        for (customer, area, hour), bucket in area_buckets.items()
+    ]
+    return bearing_ops, area_ops
+
+
+def rollups_apply(readings: Iterable[Mapping], *, session=None) -> None:
+    """Add newly stored readings to the rollups (call once per reading, never for duplicates)."""
+    bearing_ops, area_ops = rollup_operations(readings)
+    if bearing_ops:
+        collection(BearingHourlyRollup).bulk_write(bearing_ops, ordered=False, session=session)
+    if area_ops:
+        collection(AreaHourlyRollup).bulk_write(area_ops, ordered=False, session=session)
+
+
+def _group_stage(key: dict, metric_paths: Mapping[str, str], extra: dict) -> dict:
+    group: dict = {"_id": key, "count": {"$sum": 1}, **extra}
+    for status in STATUSES:
+        group[f"s_{status}"] = {"$sum": {"$cond": [{"$eq": ["$status", status]}, 1, 0]}}
+    for name, path in metric_paths.items():
+        group[f"{name}__count"] = {"$sum": {"$cond": [{"$isNumber": f"${path}"}, 1, 0]}}
+        group[f"{name}__sum"] = {"$sum": f"${path}"}
+        group[f"{name}__min"] = {"$min": f"${path}"}
+        group[f"{name}__max"] = {"$max": f"${path}"}
+    return {"$group": group}
+
+
+def _bucket_document(row: dict, metric_names) -> dict:
+    """Shape one $group result like an incrementally maintained rollup document."""
+    doc = {"count": row["count"], "statuses": {s: row[f"s_{s}"] for s in STATUSES}}
+    for name in metric_names:
+        agg = {"count": row[f"{name}__count"], "sum": float(row[f"{name}__sum"] or 0.0)}
+        if agg["count"]:
+            agg["min"], agg["max"] = row[f"{name}__min"], row[f"{name}__max"]
+        doc[name] = agg
+    return doc
+
+
+def rollups_rebuild(*, since: dt.datetime | None = None, batch_size: int = 1000) -> int:
+    """Recompute both rollups from readings (from the hour holding ``since``); return buckets."""
+    match = {"timestamp": {"$gte": hour_start(since)}} if since else {}
+    rollup_match = {"hour": {"$gte": hour_start(since)}} if since else {}
+    readings = collection(Reading)
+    hour = {"$dateTrunc": {"date": "$timestamp", "unit": "hour"}}
+    written = 0
+    for model, key, metrics, extra in (
+        (
+            BearingHourlyRollup,
+            {"bearing_id": "$bearing_id", "hour": hour},
+            BEARING_METRICS,
+            {
+                "machine_id": {"$first": "$machine_id"},
+                "customer": {"$first": "$customer"},
+                "area": {"$first": "$area"},
+            },
+        ),
+        (
+            AreaHourlyRollup,
+            {"customer": "$customer", "area": "$area", "hour": hour},
+            AREA_METRICS,
+            {},
+        ),
+    ):
+        target = collection(model)
+        target.delete_many(rollup_match)
+        batch = []
+        for row in readings.aggregate(
+            [{"$match": match}, _group_stage(key, metrics, extra)], allowDiskUse=True
+        ):
+            doc = {**row["_id"], **{k: row[k] for k in extra}, **_bucket_document(row, metrics)}
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                target.insert_many(batch, ordered=False)
+                written += len(batch)
+                batch = []
+        if batch:
+            target.insert_many(batch, ordered=False)
+            written += len(batch)
+    return written
+
+
+LATEST_FIELDS = ("_id", "bearing_id", "machine_id", "timestamp", "status")
+
+
+def latest_state_update(latest_by_bearing: Mapping, *, session=None) -> set:
+    """Move bearings' latest state forward to these readings; refresh their machines.
+
+    ``latest_by_bearing`` maps a bearing id to the newest reading document a run stored for
+    it. A bearing only moves forward in time, so backfilling an older day never overwrites
+    a newer latest reading. Returns the ids of the machines refreshed.
+    """
+    ops = []
+    machine_ids = set()
+    for bearing_id, reading in latest_by_bearing.items():
+        machine_ids.add(reading["machine_id"])
+        ops.append(
+            UpdateOne(
+                {
+                    "_id": bearing_id,
+                    "$or": [
+                        {"last_reading_at": None},
+                        {"last_reading_at": {"$lte": reading["timestamp"]}},
+                    ],
+                },
+                {"$set": _bearing_latest(reading)},
+            )
+        )
+    if ops:
+        collection(Bearing).bulk_write(ops, ordered=False, session=session)
+    machines_refresh(machine_ids, session=session)
+    return machine_ids
+
+
+def _bearing_latest(reading: Mapping) -> dict:
+    return {
+        "status": reading["status"],
+        "last_reading_id": reading["_id"],
+        "last_reading_at": reading["timestamp"],
+        "last_velocity_rms": _path(reading, "velocity.rms"),
+        "last_acceleration_rms": _path(reading, "acceleration.rms"),
+        "last_temperature": reading.get("temperature"),
+    }
+
+
+def machines_refresh(machine_ids: Iterable, *, session=None) -> None:
+    """Recompute machines' status (worst bearing), last reading time and bearing count."""
+    machine_ids = list(machine_ids)
+    if not machine_ids:
+        return
+    summary: dict = {mid: {"statuses": [], "last": None, "count": 0} for mid in machine_ids}
+    bearings = collection(Bearing).find(
+        {"machine_id": {"$in": machine_ids}},
+        {"machine_id": 1, "status": 1, "last_reading_at": 1},
+        session=session,
+    )
+    for bearing in bearings:
+        entry = summary[bearing["machine_id"]]
+        entry["count"] += 1
+        if bearing.get("status"):
+            entry["statuses"].append(bearing["status"])
+        last = bearing.get("last_reading_at")
+        if last and (entry["last"] is None or last > entry["last"]):
+            entry["last"] = last
+    ops = [
+        UpdateOne(
+            {"_id": mid},
+            {
+                "$set": {
+                    "status": worst_status(entry["statuses"]),
+                    "last_reading_at": entry["last"],
+                    "bearing_count": entry["count"],
+                }
+            },
+        )
+        for mid, entry in summary.items()
+    ]
+    collection(Machine).bulk_write(ops, ordered=False, session=session)
+
+
+def latest_state_rebuild() -> int:
+    """Recompute every bearing's and machine's latest state from readings; return bearings."""
+    pipeline = [
+        {"$sort": {"bearing_id": 1, "timestamp": -1}},
+        {"$group": {"_id": "$bearing_id", **{f: {"$first": f"${f}"} for f in (
+            "machine_id", "timestamp", "status", "temperature")},
+            "reading_id": {"$first": "$_id"},
+            "velocity_rms": {"$first": "$velocity.rms"},
+            "acceleration_rms": {"$first": "$acceleration.rms"}}},
+    ]  # fmt: skip
+    latest = {}
+    for row in collection(Reading).aggregate(pipeline, allowDiskUse=True):
+        latest[row["_id"]] = {
+            "_id": row["reading_id"],
+            "machine_id": row["machine_id"],
+            "timestamp": row["timestamp"],
+            "status": row["status"],
+            "temperature": row.get("temperature"),
+            "velocity": {"rms": row.get("velocity_rms")},
+            "acceleration": {"rms": row.get("acceleration_rms")},
+        }
+    bearings = collection(Bearing)
+    # Bearings without readings go back to "no data".
+    bearings.update_many(
+        {"_id": {"$nin": list(latest)}},
+        {"$set": {k: None for k in _bearing_latest({"_id": None, "timestamp": None,
+                                                     "status": None})}},
+    )  # fmt: skip
+    ops = [UpdateOne({"_id": b}, {"$set": _bearing_latest(r)}) for b, r in latest.items()]
+    if ops:
+        bearings.bulk_write(ops, ordered=False)
+    machines_refresh(collection(Machine).distinct("_id"))
+    return len(latest)
