@@ -139,8 +139,12 @@ def ensure_server(storage_path: Path, *, host: str = "127.0.0.1") -> ServerState
                 f"port {stale.port}; stop it (kill {stale.pid}) and retry"
             )
         # Reuse the previous port when it is free, so processes that cached the old URI reconnect.
-        port = stale.port if stale and not _port_answers(host, stale.port) else _free_port(host)
-        state = _spawn(storage_path, host=host, port=port, log_file=log_file)
+        state = None
+        if stale and not _port_answers(host, stale.port):
+            with contextlib.suppress(EmbeddedServerError):
+                state = _spawn(storage_path, host=host, port=stale.port, log_file=log_file)
+        if state is None:
+            state = _spawn(storage_path, host=host, port=_free_port(host), log_file=log_file)
         state_file.write_text(json.dumps(state.__dict__))
         return state
 
@@ -183,8 +187,8 @@ def stop(storage_path: Path) -> ServerState | None:
     state_file, lock_file, _ = _paths(storage_path)
     with _exclusive(lock_file):
         state = _read_state(state_file)
+        # The state file stays, so the next start reuses the port (see ensure_server).
         if not state or not _pid_alive(state.pid):
-            state_file.unlink(missing_ok=True)
             return None
         os.kill(state.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_S
@@ -194,5 +198,4 @@ def stop(storage_path: Path) -> ServerState | None:
             time.sleep(0.05)
         if _pid_alive(state.pid):
             os.kill(state.pid, signal.SIGKILL)
-        state_file.unlink(missing_ok=True)
         return state

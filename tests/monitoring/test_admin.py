@@ -1,0 +1,109 @@
+"""The admin console: pages load for staff, refuse everyone else, show zones and spectra."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from monitoring.services import latest_state_rebuild
+from tests.factories import BearingFactory, ReadingFactory, SpectrumFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def data():
+    bearing = BearingFactory(machine__machine_name="Cooling pump 1", bearing_location="Motor DE")
+    reading = ReadingFactory(bearing=bearing, status="Alert")
+    spectrum = SpectrumFactory(reading=reading)
+    latest_state_rebuild()
+    return bearing.machine, bearing, reading, spectrum
+
+
+def _pages(machine, bearing, reading):
+    return [
+        reverse("admin:index"),
+        reverse("admin:monitoring_machine_changelist"),
+        reverse("admin:monitoring_machine_change", args=[machine.pk]),
+        reverse("admin:monitoring_bearing_changelist"),
+        reverse("admin:monitoring_bearing_change", args=[bearing.pk]),
+        reverse("admin:monitoring_reading_changelist"),
+        reverse("admin:monitoring_reading_change", args=[reading.pk]),
+        reverse("admin:monitoring_ingestionrun_changelist"),
+    ]
+
+
+def test_staff_can_open_every_page(admin_client, data):
+    machine, bearing, reading, _ = data
+    for url in _pages(machine, bearing, reading):
+        assert admin_client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("who", ["anonymous", "non_staff"])
+def test_others_cannot_reach_any_admin_page(client, django_user_model, data, who):
+    machine, bearing, reading, _ = data
+    if who == "non_staff":
+        user = django_user_model.objects.create_user("plant", password="pw")
+        client.force_login(user)
+    for url in _pages(machine, bearing, reading):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("admin:login")), url
+
+
+def test_machine_list_shows_zone_colours_and_filters(admin_client, data):
+    response = admin_client.get(reverse("admin:monitoring_machine_changelist"))
+    html = response.content.decode()
+    assert "Cooling pump 1" in html
+    assert "#f57c00" in html  # Alert is orange
+    for name in ("customer", "area", "machine_type", "status"):
+        assert f"?{name}=" in html or f"{name}__exact=" in html
+
+
+def test_machine_page_shows_latest_reading_per_bearing(admin_client, data):
+    machine, _, reading, _ = data
+    html = admin_client.get(
+        reverse("admin:monitoring_machine_change", args=[machine.pk])
+    ).content.decode()
+    assert "Motor DE" in html and "1 mm/s" in html
+    assert reverse("admin:monitoring_reading_change", args=[reading.pk]) in html
+
+
+def test_machine_search(admin_client, data):
+    url = reverse("admin:monitoring_machine_changelist")
+    assert "Cooling pump 1" in admin_client.get(url, {"q": "cooling"}).content.decode()
+    assert "Cooling pump 1" not in admin_client.get(url, {"q": "zzz"}).content.decode()
+
+
+def test_reading_page_renders_spectrum_chart_and_units(admin_client, data):
+    _, _, reading, _ = data
+    html = admin_client.get(
+        reverse("admin:monitoring_reading_change", args=[reading.pk])
+    ).content.decode()
+    assert "<svg" in html and "<polyline" in html
+    assert "Frequency (Hz)" in html and "Amplitude (g)" in html
+    assert "2048 lines" in html
+    assert "mm/s" in html and "°C" in html
+    assert "1x" in html  # running-speed marker at 25 Hz
+
+
+def test_readings_are_read_only(admin_client, data):
+    _, _, reading, _ = data
+    assert admin_client.get(reverse("admin:monitoring_reading_add")).status_code == 403
+    response = admin_client.post(
+        reverse("admin:monitoring_reading_change", args=[reading.pk]), {"status": "Normal"}
+    )
+    assert response.status_code == 403
+
+
+def test_reading_list_queries_do_not_grow_with_rows(admin_client, data):
+    _, bearing, _, _ = data
+    url = reverse("admin:monitoring_reading_changelist")
+    admin_client.get(url)
+    ReadingFactory.create_batch(20, bearing=bearing)
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(url)
+    ReadingFactory.create_batch(20, bearing=bearing)
+    with CaptureQueriesContext(connection) as many:
+        admin_client.get(url)
+    assert len(many) == len(few)
