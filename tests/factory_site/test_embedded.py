@@ -124,8 +124,12 @@ def test_manage_py_dbserver_commands(tmp_path):
 
 def test_unreachable_database_fails_fast_with_one_line(tmp_path):
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "factory_site.settings.local",
-           "MONGODB_URI": "mongodb://operator:s3cret@127.0.0.1:1/?directConnection=true"}  # fmt: skip
+    uri = "mongodb://operator:s3cret@127.0.0.1:1/?directConnection=true"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "factory_site.settings.local",
+        "MONGODB_URI": uri,
+    }
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "manage.py", "migrate"], cwd=root, env=env, capture_output=True,
