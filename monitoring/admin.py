@@ -3,6 +3,8 @@
 import numpy as np
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -10,6 +12,7 @@ from django.utils.safestring import mark_safe
 from monitoring.charts import spectrum_svg
 from monitoring.models import (
     Bearing,
+    CustomerAccess,
     IngestionLock,
     IngestionRun,
     Machine,
@@ -275,3 +278,23 @@ class IngestionLockAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class CustomerAccessInline(admin.StackedInline):
+    """The customers a user may see, edited on the user's page."""
+
+    model = CustomerAccess
+    can_delete = False
+    extra = 1
+    max_num = 1
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserWithCustomersAdmin(UserAdmin):
+    """Django's user admin plus the customers the user may see."""
+
+    inlines = [*UserAdmin.inlines, CustomerAccessInline]

@@ -6,8 +6,9 @@ hourly rollups (their cost grows with buckets, not readings). Spectra live in th
 collection so no list or time-series query ever loads them.
 """
 
+from django.conf import settings
 from django.db import models
-from django_mongodb_backend.fields import EmbeddedModelField, ObjectIdField
+from django_mongodb_backend.fields import ArrayField, EmbeddedModelField, ObjectIdField
 from django_mongodb_backend.models import EmbeddedModel
 
 
@@ -337,3 +338,22 @@ class IngestionLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder} until {self.expires_at}"
+
+
+class CustomerAccess(models.Model):
+    """Which customers' plants a (non-staff) user may see; staff see every customer."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_access"
+    )
+    customers = ArrayField(
+        models.CharField(max_length=100), default=list, blank=True,
+        help_text="Customer names, comma-separated, exactly as on machines.",
+    )  # fmt: skip
+
+    class Meta:
+        db_table = "customer_access"
+        verbose_name_plural = "customer access"
+
+    def __str__(self) -> str:
+        return f"{self.user}: {', '.join(self.customers) or 'no customers'}"

@@ -1,4 +1,7 @@
-"""Production settings: a real MongoDB, secrets from the environment, nothing embedded."""
+"""Production settings: a real MongoDB, secrets from the environment, nothing embedded.
+
+Behind a TLS-terminating proxy or load balancer that sets X-Forwarded-Proto.
+"""
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -13,3 +16,17 @@ if not MONGODB_URI:
     raise ImproperlyConfigured("Set the MONGODB_URI environment variable")
 DATABASES["default"] = database_settings(MONGODB_URI, MONGODB_NAME, None)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# HTTPS: the proxy terminates TLS and says so in X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Load balancers probe /health over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,24 @@
+"""gunicorn configuration (``gunicorn -c gunicorn.conf.py``); every value from the environment."""
+
+import multiprocessing
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factory_site.settings.production")
+
+wsgi_app = "factory_site.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "2"))
+# Recycle workers now and then so a slow leak never becomes an outage; jitter avoids a herd.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
+# Load Django once in the master; pymongo connects lazily, so each worker opens its own pool.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() == "true"
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
