@@ -1,6 +1,5 @@
 """The staff console: browse and fix machines and bearings, browse readings and runs."""
 
-import numpy as np
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
@@ -9,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from ingestion.signal import bearing_fault_frequencies, decode_float32
 from monitoring.charts import spectrum_svg
 from monitoring.models import (
     Bearing,
@@ -233,11 +233,21 @@ class ReadingAdmin(admin.ModelAdmin):
         spectrum = Spectrum.objects.filter(reading_id=obj.pk).first()
         if spectrum is None:
             return "no spectrum stored"
-        amplitudes = np.frombuffer(bytes(spectrum.amplitudes), dtype="<f4")
-        machine = obj.machine
+        amplitudes = decode_float32(bytes(spectrum.amplitudes))
         markers = {}
-        if machine.running_speed_rpm:
-            markers["1x"] = machine.running_speed_rpm / 60.0
+        if obj.machine.running_speed_rpm:
+            shaft_hz = obj.machine.running_speed_rpm / 60.0
+            markers["1x"] = shaft_hz
+            bearing = obj.bearing
+            if bearing.has_geometry:
+                faults = bearing_fault_frequencies(
+                    shaft_hz=shaft_hz,
+                    rolling_elements=bearing.rolling_elements,
+                    ball_diameter_mm=bearing.ball_diameter_mm,
+                    pitch_diameter_mm=bearing.pitch_diameter_mm,
+                    contact_angle_deg=bearing.contact_angle_deg or 0.0,
+                )
+                markers.update({"BPFO": faults["bpfo"], "BPFI": faults["bpfi"]})
         svg = spectrum_svg(
             amplitudes, spectrum.resolution_hz, unit=spectrum.amplitude_unit, markers=markers
         )

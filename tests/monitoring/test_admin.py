@@ -85,6 +85,7 @@ def test_reading_page_renders_spectrum_chart_and_units(admin_client, data):
     assert "2048 lines" in html
     assert "mm/s" in html and "°C" in html
     assert "1x" in html  # running-speed marker at 25 Hz
+    assert "BPFO" in html and "BPFI" in html  # the 6205's fault frequencies
 
 
 def test_readings_are_read_only(admin_client, data):
