@@ -1,10 +1,22 @@
 """URL configuration: the admin console, the REST API and its documentation."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from monitoring.views import HealthView
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
+    re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/", include("monitoring.api_urls")),
 ]
+
+# The API's error format for unmatched API URLs and server errors (HTML elsewhere).
+handler404 = "monitoring.exceptions.json_not_found"
+handler500 = "monitoring.exceptions.json_server_error"

@@ -4,10 +4,12 @@ import datetime as dt
 
 import factory
 import numpy as np
+import pytest
 
 from monitoring.models import (
     Acceleration,
     Bearing,
+    IngestionRun,
     Machine,
     Reading,
     Spectrum,
@@ -85,3 +87,169 @@ class SpectrumFactory(factory.django.DjangoModelFactory):
     amplitudes = factory.LazyFunction(
         lambda: np.where(np.arange(2048) == 20, 0.5, 0.001).astype("<f4").tobytes()
     )
+
+
+class IngestionRunFactory(factory.django.DjangoModelFactory):
+    """A successful ingestion run of one day."""
+
+    class Meta:
+        model = IngestionRun
+
+    date_from = dt.date(2026, 3, 9)
+    date_to = dt.date(2026, 3, 9)
+    started_at = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)
+    finished_at = dt.datetime(2026, 3, 10, 2, 5, tzinfo=dt.UTC)
+    outcome = IngestionRun.Outcome.SUCCEEDED
+    fetched = 15
+    stored = 15
+
+
+def velocity(rms: float) -> Velocity:
+    """Velocity indicators with the given RMS (mm/s)."""
+    return Velocity(rms=rms, peak=rms * 1.5, crest_factor=1.5)
+
+
+# --------------------------------------------------------------------------------------------
+# A small fleet with hand-countable readings, shared by the read-only API tests
+# --------------------------------------------------------------------------------------------
+
+#: The instant the fleet's dashboards are evaluated at (tests pin the selectors' clock to it).
+FLEET_NOW = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)
+
+
+def _at(day: int, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime(2026, 3, day, hour, minute, tzinfo=dt.UTC)
+
+
+#: (machine, bearing, time, status, velocity RMS mm/s, temperature deg C) of every reading.
+FLEET_READINGS = [
+    ("m1", "b1", _at(10, 10, 10), "Normal", 1.0, 40.0),
+    ("m1", "b1", _at(10, 11, 10), "Normal", 1.2, 41.0),
+    ("m1", "b1", _at(10, 11, 40), "Normal", 1.6, 43.0),
+    ("m1", "b1", _at(10, 12, 10), "Satisfactory", 2.0, 42.0),
+    ("m1", "b2", _at(10, 10, 10), "Normal", 0.8, 38.0),
+    ("m1", "b2", _at(10, 11, 10), "Normal", 1.0, None),
+    ("m1", "b2", _at(10, 12, 10), "Normal", 0.9, 39.0),
+    ("m2", "b3", _at(9, 12, 20), "Normal", 1.1, 35.0),
+    ("m2", "b3", _at(9, 12, 40), "Normal", 1.15, 35.5),
+    ("m2", "b3", _at(9, 13, 20), "Normal", 1.3, 36.0),
+    ("m2", "b3", _at(10, 12, 20), "Normal", 1.2, 36.0),
+    ("m3", "b4", _at(10, 11, 0), "Satisfactory", 3.0, 50.0),
+    ("m3", "b4", _at(10, 12, 0), "Alert", 5.0, 55.0),
+    ("m4", "b5", _at(1, 8, 0), "Normal", 1.0, 30.0),
+    ("m4", "b5", _at(10, 12, 25), "Unacceptable", 9.0, 70.0),
+]
+
+
+def build_fleet():
+    """Five machines, six bearings, the readings above, one spectrum, one ingestion run.
+
+    Rollups and latest state are rebuilt from the readings, as ingestion would maintain them.
+    Returns a namespace with m1..m5, b1..b6, ``readings`` (in FLEET_READINGS order),
+    ``spectrum`` (of b1's latest reading) and ``run``.
+    """
+    from types import SimpleNamespace
+
+    from monitoring.services import latest_state_rebuild, rollups_rebuild
+
+    ns = SimpleNamespace()
+    ns.m1 = MachineFactory(
+        machine_name="Boiler Feed Pump",
+        customer="Acme",
+        area="Utilities",
+        subarea="Boiler house",
+        machine_type="Pump",
+    )
+    ns.m2 = MachineFactory(
+        machine_name="Cooling Fan",
+        customer="Acme",
+        area="Utilities",
+        subarea="Cooling",
+        machine_type="Fan",
+        running_speed_rpm=None,
+    )
+    ns.m3 = MachineFactory(
+        machine_name="Hydraulic Press",
+        customer="Acme",
+        area="Press shop",
+        subarea="Line 1",
+        machine_type="Press",
+    )
+    ns.m4 = MachineFactory(
+        machine_name="Air Compressor",
+        customer="Globex",
+        area="Utilities",
+        subarea="Compressed air",
+        machine_type="Compressor",
+    )
+    ns.m5 = MachineFactory(
+        machine_name="Spare Motor",
+        customer="Globex",
+        area="Workshop",
+        subarea="",
+        machine_type="Motor",
+    )
+    ns.b1 = BearingFactory(machine=ns.m1, bearing_location="Motor DE")
+    ns.b2 = BearingFactory(machine=ns.m1, bearing_location="Pump NDE", bearing_type="6310")
+    ns.b3 = BearingFactory(machine=ns.m2, bearing_location="Fan DE")
+    ns.b4 = BearingFactory(machine=ns.m3, bearing_location="Main DE")
+    ns.b5 = BearingFactory(machine=ns.m4, bearing_location="Screw DE")
+    ns.b6 = BearingFactory(machine=ns.m5, bearing_location="Motor NDE")
+    ns.readings = [
+        ReadingFactory(
+            bearing=getattr(ns, b),
+            timestamp=ts,
+            status=status,
+            velocity=velocity(v),
+            temperature=temp,
+        )
+        for _m, b, ts, status, v, temp in FLEET_READINGS
+    ]
+    ns.spectrum = SpectrumFactory(reading=ns.readings[3])
+    ns.run = IngestionRunFactory()
+    rollups_rebuild()
+    latest_state_rebuild()
+    for name in ("m1", "m2", "m3", "m4", "m5", "b1", "b2", "b3", "b4", "b5", "b6"):
+        getattr(ns, name).refresh_from_db()
+    return ns
+
+
+def wipe_monitoring_data():
+    """Delete every monitoring document (what a test flush would do, for shared data)."""
+    from django.apps import apps
+    from django_mongodb_backend.models import EmbeddedModel
+
+    from monitoring.services import collection
+
+    for model in apps.get_app_config("monitoring").get_models():
+        if not issubclass(model, EmbeddedModel):  # embedded models have no collection
+            collection(model).delete_many({})
+
+
+@pytest.fixture(scope="module")
+def fleet(django_db_setup, django_db_blocker):
+    """The shared fleet for a module of read-only tests, wiped when the module ends.
+
+    Read-only tests use it without the django_db mark (so no flush after each one); pytest-django
+    runs such tests after every flushing test, so the data cannot be wiped under them.
+    """
+    with django_db_blocker.unblock():
+        wipe_monitoring_data()
+        ns = build_fleet()
+        yield ns
+        wipe_monitoring_data()
+
+
+@pytest.fixture
+def fleet_db(fleet, django_db_blocker, monkeypatch):
+    """Database access for a read-only test over the fleet, with the clock at FLEET_NOW."""
+    from monitoring import selectors
+
+    monkeypatch.setattr(selectors, "current_time", lambda: FLEET_NOW)
+    with django_db_blocker.unblock():
+        yield fleet
+
+
+def fleet_fixtures():
+    """The module's ``(fleet, fleet_db)`` fixtures: ``fleet, fleet_db = fleet_fixtures()``."""
+    return fleet, fleet_db

@@ -161,21 +161,40 @@ LOGGING = {
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["monitoring.filters.ActionFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "monitoring.pagination.StandardPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # One error format for every 4xx, and 503 when the database is unreachable.
+    "EXCEPTION_HANDLER": "monitoring.exceptions.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": False,
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Factory Monitoring API",
-    "DESCRIPTION": "Vibration condition monitoring of machines and bearings (ISO 10816-3).",
+    "DESCRIPTION": (
+        "Vibration condition monitoring of machines and bearings (ISO 10816-3). Ids are "
+        "24-hex ObjectIds; timestamps are ISO 8601, UTC with Z in responses, and must carry "
+        'an offset in requests. Errors: {"detail": ..., "errors": {field: [messages]}}.'
+    ),
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    # Assets packaged locally: plant networks are often offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["monitoring.api_urls.schema_paths_without_slash"],
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "monitoring.models.Status",
+        "OutcomeEnum": "monitoring.models.IngestionRun.Outcome",
+    },
 }
 
 # --- Ingestion -----------------------------------------------------------------------------
@@ -199,3 +218,20 @@ CRONJOBS = [
 CRONTAB_COMMAND_PREFIX = env("CRONTAB_COMMAND_PREFIX", default="")
 CRONTAB_EXECUTABLE = env("CRONTAB_EXECUTABLE", default="/usr/bin/crontab")
 CRONTAB_LOCK_JOBS = True
+# Page size asked of the vendor (its maximum is 200) and readings per transaction.
+INGEST_PAGE_SIZE = env.int("INGEST_PAGE_SIZE", default=200)
+INGEST_BATCH_SIZE = env.int("INGEST_BATCH_SIZE", default=500)
+# Lease of the run lock: renewed by a heartbeat every quarter of it, so only a dead run's
+# lock outlives it, and the next run takes over at most this long after the crash.
+INGEST_LOCK_TTL_S = env.int("INGEST_LOCK_TTL_S", default=120)
+# `make run` on an empty database: a week of simulator data (see ingestion demo_data).
+INGEST_DEMO_DAYS = env.int("INGEST_DEMO_DAYS", default=7)
+INGEST_DEMO_INTERVAL_MINUTES = env.int("INGEST_DEMO_INTERVAL_MINUTES", default=60)
+INGEST_DEMO_N_SAMPLES = env.int("INGEST_DEMO_N_SAMPLES", default=4096)
+# Installed cron lines name the settings module of whoever ran `crontab add`.
+CRONTAB_DJANGO_SETTINGS_MODULE = env(
+    "CRONTAB_DJANGO_SETTINGS_MODULE",
+    default=__import__("os").environ.get("DJANGO_SETTINGS_MODULE", "factory_site.settings.local"),
+)
+# httpx logs every request at INFO; the ingestion logger reports what matters.
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}

@@ -1,0 +1,755 @@
+"""Reads that are more than a queryset: rollup reads, time bucketing, spectra, system facts.
+
+Every function takes ``customers`` (``None`` = every customer) so per-customer access control
+is one argument at the call site. Hot paths read the denormalized latest state on machines and
+bearings and the hourly rollups, so their cost grows with buckets, not readings; readings are
+only read in bounded time ranges (the partial edge hours of a window, raw time series) and
+spectra only by :func:`fft_get`.
+
+Raw reads are ``aggregate`` pipelines with flat projections: SecantusDB mishandles the nested
+projections the ORM emits across relations (docs/stack-notes.md), and ``aggregate`` is what the
+backend's query log records, so query-count tests see every round trip. Datetimes come back
+from pymongo naive in UTC; :func:`_utc` makes them aware.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pymongo
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from ingestion.signal import bearing_fault_frequencies, decode_float32, spectrum_peaks
+from monitoring.models import (
+    ALERT_STATUSES,
+    AreaHourlyRollup,
+    Bearing,
+    BearingHourlyRollup,
+    IngestionRun,
+    Machine,
+    Reading,
+    Spectrum,
+    Status,
+)
+from monitoring.services import collection
+
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+STATUSES = [s.value for s in Status]
+
+# Time-series metric name -> (rollup field, path in a reading document, unit).
+METRICS: dict[str, tuple[str, str, str]] = {
+    "acceleration.rms": ("acceleration_rms", "acceleration.rms", "g"),
+    "acceleration.peak": ("acceleration_peak", "acceleration.peak", "g"),
+    "acceleration.crest_factor": ("acceleration_crest_factor", "acceleration.crest_factor", "1"),
+    "acceleration.kurtosis": ("acceleration_kurtosis", "acceleration.kurtosis", "1"),
+    "velocity.rms": ("velocity_rms", "velocity.rms", "mm/s"),
+    "velocity.peak": ("velocity_peak", "velocity.peak", "mm/s"),
+    "velocity.crest_factor": ("velocity_crest_factor", "velocity.crest_factor", "1"),
+    "temperature": ("temperature", "temperature", "°C"),
+}
+DEFAULT_METRICS = ("velocity.rms", "acceleration.rms", "temperature")
+INTERVALS = ("raw", "hour", "day")
+AGGREGATES = ("avg", "max", "min")
+# A default interval keeps each series near this many points; more than the limit is refused.
+TARGET_POINTS = 1000
+MAX_POINTS = 10_000
+PEAK_COUNT = 5
+
+
+class PointLimitExceeded(Exception):
+    """A time series would return more points per series than :data:`MAX_POINTS`."""
+
+    def __init__(self, points: int, interval: str):
+        super().__init__(points, interval)
+        self.points = points
+        self.interval = interval
+
+
+def current_time() -> dt.datetime:
+    """Now, aware in UTC (one place, so tests can pin the clock)."""
+    return timezone.now()
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A datetime from pymongo (naive UTC) or the ORM (aware), as aware UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def floor_hour(value: dt.datetime) -> dt.datetime:
+    """The start of the UTC hour holding ``value``."""
+    return _utc(value).replace(minute=0, second=0, microsecond=0)
+
+
+def ceil_hour(value: dt.datetime) -> dt.datetime:
+    """The first UTC hour start at or after ``value``."""
+    start = floor_hour(value)
+    return start if start == _utc(value) else start + HOUR
+
+
+def _aggregate(model, pipeline: list[dict]) -> list[dict]:
+    """Run a pipeline on a model's collection and return every row."""
+    return list(collection(model).aggregate(pipeline))
+
+
+def customer_condition(
+    customers: Sequence[str] | None, requested: Sequence[str] | None = None
+) -> dict | None:
+    """The Mongo condition on ``customer`` for an access scope and a requested filter.
+
+    ``None`` means "no restriction". A requested customer outside the scope matches nothing.
+    """
+    allowed: list[str] | None = None if customers is None else list(customers)
+    if requested:
+        allowed = list(requested) if allowed is None else [c for c in requested if c in allowed]
+    return None if allowed is None else {"$in": allowed}
+
+
+def _match(
+    customers: Sequence[str] | None,
+    customer: Sequence[str] | None = None,
+    area: Sequence[str] | None = None,
+    **extra: Any,
+) -> dict:
+    """A $match document for customer scope, customer/area filters and extra conditions."""
+    match: dict[str, Any] = dict(extra)
+    condition = customer_condition(customers, customer)
+    if condition is not None:
+        match["customer"] = condition
+    if area:
+        match["area"] = {"$in": list(area)}
+    return match
+
+
+def scope_queryset(queryset: QuerySet, customers: Sequence[str] | None) -> QuerySet:
+    """A queryset restricted to the customers in scope (``None`` = all)."""
+    if customers is None:
+        return queryset
+    return queryset.filter(customer__in=list(customers))
+
+
+def _ratio(total: float, count: int) -> float | None:
+    """An average from a sum and a count (None for an empty bucket)."""
+    return total / count if count else None
+
+
+# --------------------------------------------------------------------------------------------
+# Querysets
+# --------------------------------------------------------------------------------------------
+
+
+def machines_list(*, customers: Sequence[str] | None = None) -> QuerySet[Machine]:
+    """Machines in scope, by name; their status and counts are the denormalized fields."""
+    return scope_queryset(Machine.objects.order_by("machine_name", "id"), customers)
+
+
+def bearings_list(*, customers: Sequence[str] | None = None) -> QuerySet[Bearing]:
+    """Bearings in scope (bearings carry their machine's customer)."""
+    return scope_queryset(
+        Bearing.objects.order_by("machine_id", "bearing_location", "id"), customers
+    )
+
+
+def readings_list(*, customers: Sequence[str] | None = None) -> QuerySet[Reading]:
+    """Readings in scope, newest first (never their spectra: those live apart)."""
+    return scope_queryset(Reading.objects.order_by("-timestamp", "-id"), customers)
+
+
+# --------------------------------------------------------------------------------------------
+# Machines
+# --------------------------------------------------------------------------------------------
+
+
+def latest_readings_get(
+    *, machine: Machine, customers: Sequence[str] | None = None
+) -> list[tuple[Bearing, Reading | None]]:
+    """Each bearing of a machine with its latest reading: two queries, no sort over readings."""
+    bearings = list(bearings_list(customers=customers).filter(machine_id=machine.pk))
+    ids = [b.last_reading_id for b in bearings if b.last_reading_id is not None]
+    readings = {}
+    if ids:
+        # No ordering: the bearings give the order, and a sort would be wasted work.
+        latest = scope_queryset(Reading.objects.filter(pk__in=ids), customers).order_by()
+        readings = {r.pk: r for r in latest}
+    return [(b, readings.get(b.last_reading_id)) for b in bearings]
+
+
+def _reading_counts(
+    *,
+    rollup_match: dict,
+    reading_match: dict,
+    group_key: str | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    rollup_model=BearingHourlyRollup,
+) -> dict:
+    """Exact reading counts in [start, end] per ``group_key`` (or under ``None`` overall).
+
+    Full hours come from rollups (cost grows with hours); the partial hours at either edge
+    are counted from readings, which is bounded (at most two hours of readings).
+    """
+    first_full, last_full = ceil_hour(start), floor_hour(end)
+    key = f"${group_key}" if group_key else None
+    counts: dict = {}
+    edges: list[dict] = []
+    if first_full < last_full:
+        for row in _aggregate(
+            rollup_model,
+            [
+                {"$match": {**rollup_match, "hour": {"$gte": first_full, "$lt": last_full}}},
+                {"$group": {"_id": key, "n": {"$sum": "$count"}}},
+            ],
+        ):
+            counts[row["_id"]] = counts.get(row["_id"], 0) + row["n"]
+        if start < first_full:
+            edges.append({"timestamp": {"$gte": start, "$lt": first_full}})
+        edges.append({"timestamp": {"$gte": last_full, "$lte": end}})
+    else:
+        edges.append({"timestamp": {"$gte": start, "$lte": end}})
+    for row in _aggregate(
+        Reading,
+        [
+            {"$match": {**reading_match, "$or": edges}},
+            {"$group": {"_id": key, "n": {"$sum": 1}}},
+        ],
+    ):
+        counts[row["_id"]] = counts.get(row["_id"], 0) + row["n"]
+    return counts
+
+
+def _series_points(span: dt.timedelta, interval: str) -> int:
+    """Buckets an hour or day interval needs for a span."""
+    step = HOUR if interval == "hour" else DAY
+    return math.floor(span / step) + 1
+
+
+def timeseries_get(
+    *,
+    machine: Machine,
+    start: dt.datetime,
+    end: dt.datetime,
+    bearing_id=None,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    interval: str | None = None,
+    agg: str = "avg",
+    customers: Sequence[str] | None = None,
+) -> dict:
+    """Series per bearing and metric over [start, end]: raw readings or hour/day rollups.
+
+    With ``interval=None`` the finest interval giving at most ~:data:`TARGET_POINTS` points per
+    series is picked; a raw request over :data:`MAX_POINTS` per series raises
+    :class:`PointLimitExceeded`. Hour and day buckets read rollups only. A ``bearing_id`` that
+    is not one of the machine's bearings raises ``Bearing.DoesNotExist``.
+    """
+    start, end = _utc(start), _utc(end)
+    bearings = list(bearings_list(customers=customers).filter(machine_id=machine.pk))
+    if bearing_id is not None:
+        bearings = [b for b in bearings if b.pk == bearing_id]
+        if not bearings:
+            raise Bearing.DoesNotExist("no such bearing on this machine")
+    ids = [b.pk for b in bearings]
+    base = {"machine_id": machine.pk, "bearing_id": {"$in": ids}}
+
+    chosen = interval
+    if interval in (None, "raw") and ids:
+        # Exact points per series, at a cost that grows with hours (see _reading_counts).
+        counts = _reading_counts(
+            rollup_match=base, reading_match=base, group_key="bearing_id", start=start, end=end
+        )
+        per_series = max(counts.values(), default=0)
+        if interval == "raw" and per_series > MAX_POINTS:
+            raise PointLimitExceeded(per_series, "raw")
+        if interval is None and per_series <= TARGET_POINTS:
+            chosen = "raw"
+    span = end - floor_hour(start)
+    if chosen is None:
+        chosen = "hour" if _series_points(span, "hour") <= TARGET_POINTS else "day"
+    if chosen in ("hour", "day") and _series_points(span, chosen) > MAX_POINTS:
+        raise PointLimitExceeded(_series_points(span, chosen), chosen)
+    interval = chosen
+
+    points: dict = {(b.pk, m): [] for b in bearings for m in metrics}
+    if ids:
+        reader = _raw_points if interval == "raw" else _bucket_points
+        reader(points, base=base, start=start, end=end, metrics=metrics, interval=interval, agg=agg)
+    series = [
+        {
+            "bearing_id": b.pk,
+            "bearing_location": b.bearing_location,
+            "metric": m,
+            "unit": METRICS[m][2],
+            "points": points[(b.pk, m)],
+        }
+        for b in bearings
+        for m in metrics
+    ]
+    return {
+        "machine_id": machine.pk,
+        "start": start,
+        "end": end,
+        "interval": interval,
+        "agg": None if interval == "raw" else agg,
+        "units": {m: METRICS[m][2] for m in metrics},
+        "series": series,
+    }
+
+
+def _raw_points(points, *, base, start, end, metrics, **_) -> None:
+    """Fill ``points`` from readings in [start, end] (uses the (machine, -timestamp) index)."""
+    projection = {"_id": 0, "bearing_id": 1, "timestamp": 1}
+    projection.update({METRICS[m][1]: 1 for m in metrics})
+    rows = _aggregate(
+        Reading,
+        [
+            {"$match": {**base, "timestamp": {"$gte": start, "$lte": end}}},
+            {"$sort": {"timestamp": 1}},
+            {"$project": projection},
+        ],
+    )
+    for row in rows:
+        when = _utc(row["timestamp"])
+        for m in metrics:
+            value = row
+            for part in METRICS[m][1].split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is not None:
+                points[(row["bearing_id"], m)].append((when, value))
+
+
+def _bucket_points(points, *, base, start, end, metrics, interval, agg) -> None:
+    """Fill ``points`` with hour or day buckets from the bearing rollups."""
+    fields = [METRICS[m][0] for m in metrics]
+    bucket = "$hour" if interval == "hour" else {"$dateTrunc": {"date": "$hour", "unit": "day"}}
+    group: dict[str, Any] = {"_id": {"b": "$bearing_id", "t": bucket}}
+    for f in fields:
+        group[f"{f}__sum"] = {"$sum": f"${f}.sum"}
+        group[f"{f}__count"] = {"$sum": f"${f}.count"}
+        group[f"{f}__max"] = {"$max": f"${f}.max"}
+        group[f"{f}__min"] = {"$min": f"${f}.min"}
+    first = floor_hour(start) if interval == "hour" else floor_hour(start).replace(hour=0)
+    rows = _aggregate(
+        BearingHourlyRollup,
+        [
+            {"$match": {**base, "hour": {"$gte": first, "$lte": end}}},
+            {"$group": group},
+            {"$sort": {"_id.t": 1}},
+        ],
+    )
+    for row in rows:
+        when = _utc(row["_id"]["t"])
+        for m, f in zip(metrics, fields, strict=True):
+            count = row[f"{f}__count"]
+            if not count:
+                continue
+            value = row[f"{f}__sum"] / count if agg == "avg" else row[f"{f}__{agg}"]
+            if value is not None:
+                points[(row["_id"]["b"], m)].append((when, value))
+
+
+# --------------------------------------------------------------------------------------------
+# Spectra
+# --------------------------------------------------------------------------------------------
+
+
+def fft_get(*, reading_id, customers: Sequence[str] | None = None) -> dict | None:
+    """A reading's spectrum with peaks and bearing fault frequencies; None if there is none."""
+    reading = (
+        scope_queryset(Reading.objects.filter(pk=reading_id), customers)
+        .only("id", "machine_id", "bearing_id", "timestamp", "customer")
+        .first()
+    )
+    if reading is None:
+        return None
+    spectrum = Spectrum.objects.filter(reading_id=reading.pk).first()
+    if spectrum is None:
+        return None
+    bearing = Bearing.objects.filter(pk=reading.bearing_id).first()
+    machine = Machine.objects.filter(pk=reading.machine_id).only("id", "running_speed_rpm").first()
+
+    data = bytes(spectrum.amplitudes)
+    # Stored data is trusted but a truncated payload must not turn into a 500.
+    amps = decode_float32(data[: len(data) - len(data) % 4])
+    freqs = np.arange(amps.size, dtype=np.float64) * spectrum.resolution_hz
+    rpm = machine.running_speed_rpm if machine else None
+    running_speed_hz = rpm / 60.0 if rpm and rpm > 0 else None
+    peaks = spectrum_peaks(freqs, amps, count=PEAK_COUNT, running_speed_hz=running_speed_hz)
+    faults = None
+    if running_speed_hz and bearing is not None and bearing.has_geometry:
+        try:
+            faults = bearing_fault_frequencies(
+                shaft_hz=running_speed_hz,
+                rolling_elements=bearing.rolling_elements,
+                ball_diameter_mm=bearing.ball_diameter_mm,
+                pitch_diameter_mm=bearing.pitch_diameter_mm,
+                contact_angle_deg=bearing.contact_angle_deg or 0.0,
+            )
+        except ValueError:
+            faults = None  # inconsistent geometry entered by staff: no markers, not an error
+    return {
+        "reading_id": reading.pk,
+        "machine_id": reading.machine_id,
+        "bearing_id": reading.bearing_id,
+        "timestamp": reading.timestamp,
+        "sample_rate_hz": spectrum.sample_rate_hz,
+        "n_samples": spectrum.n_samples,
+        "resolution_hz": spectrum.resolution_hz,
+        "n_lines": int(amps.size),
+        "window": spectrum.window,
+        "frequency_unit": "Hz",
+        "amplitude_unit": spectrum.amplitude_unit,
+        "running_speed_hz": running_speed_hz,
+        # float32 carries ~7 significant digits; printing more would be noise.
+        "frequencies": [round(float(f), 6) for f in freqs],
+        "amplitudes": [float(f"{a:.7g}") for a in amps.tolist()],
+        "peaks": peaks,
+        "fault_frequencies": faults,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Dashboard
+# --------------------------------------------------------------------------------------------
+
+
+def _last_run(customers: Sequence[str] | None) -> IngestionRun | None:
+    """The most recent ingestion run that concerns these customers (None = any)."""
+    runs = IngestionRun.objects.order_by("-started_at")
+    if customers is not None:
+        # Runs over every customer ("") concern everyone; others only their own customer.
+        runs = runs.filter(customer__in=[*customers, ""])
+    return runs.first()
+
+
+def kpis_get(
+    *,
+    customers: Sequence[str] | None = None,
+    customer: Sequence[str] | None = None,
+    area: Sequence[str] | None = None,
+) -> dict:
+    """Fleet KPIs from the denormalized machine state and the area rollups (four queries)."""
+    now = current_time()
+    by_status = dict.fromkeys(STATUSES, 0)
+    no_data = machines = bearings = 0
+    for row in _aggregate(
+        Machine,
+        [
+            {"$match": _match(customers, customer, area)},
+            {
+                "$group": {
+                    "_id": "$status",
+                    "n": {"$sum": 1},
+                    "bearings": {"$sum": "$bearing_count"},
+                }
+            },
+        ],
+    ):
+        machines += row["n"]
+        bearings += row["bearings"]
+        if row["_id"] in by_status:
+            by_status[row["_id"]] += row["n"]
+        else:
+            no_data += row["n"]
+    window_start = now - dt.timedelta(hours=24)
+    counts = _reading_counts(
+        rollup_match=_match(customers, customer, area),
+        reading_match=_match(customers, customer, area),
+        group_key=None,
+        start=window_start,
+        end=now,
+        rollup_model=AreaHourlyRollup,
+    )
+    in_alert = sum(by_status[s] for s in ALERT_STATUSES)
+    with_data = machines - no_data
+    healthy = by_status[Status.NORMAL] + by_status[Status.SATISFACTORY]
+    scope = customer_condition(customers, customer)
+    return {
+        "generated_at": now,
+        "machines_total": machines,
+        "machines_by_status": {**by_status, "no_data": no_data},
+        "machines_in_alert": in_alert,
+        "healthy_share": round(healthy / with_data, 4) if with_data else None,
+        "bearings_total": bearings,
+        "readings_last_24h": sum(counts.values()),
+        "last_ingestion": _last_run(None if scope is None else scope["$in"]),
+    }
+
+
+def _zone(tz: str | zoneinfo.ZoneInfo) -> zoneinfo.ZoneInfo:
+    """A ZoneInfo from an IANA name (already validated by the view)."""
+    return tz if isinstance(tz, zoneinfo.ZoneInfo) else zoneinfo.ZoneInfo(tz)
+
+
+def _hour_aligned(instants: Iterable[dt.datetime]) -> bool:
+    """Whether every instant is a UTC hour start (then hourly rollups can serve the buckets)."""
+    return all(t.minute == 0 and t.second == 0 and t.microsecond == 0 for t in instants)
+
+
+def hourly_trends_get(
+    *,
+    hours: int = 24,
+    tz: str = "UTC",
+    customers: Sequence[str] | None = None,
+    customer: Sequence[str] | None = None,
+    area: Sequence[str] | None = None,
+) -> dict:
+    """The last ``hours`` local hours (the current one included), oldest first.
+
+    In zones whose offsets are whole hours every local hour is one UTC hour, so buckets are
+    area-rollup hours (a DST day simply has 23 or 25 of them). Zones with other offsets (e.g.
+    Asia/Kolkata, +05:30) are bucketed from readings in the bounded range with ``$dateTrunc``.
+    """
+    zone = _zone(tz)
+    now = current_time()
+    local_hour = now.astimezone(zone).replace(minute=0, second=0, microsecond=0)
+    current = local_hour.astimezone(dt.UTC)
+    starts = [current - HOUR * k for k in range(hours - 1, -1, -1)]
+    end = current + HOUR
+    match = _match(customers, customer, area)
+    rows: dict[dt.datetime, dict] = {}
+    if _hour_aligned(starts):
+        pipeline = [
+            {"$match": {**match, "hour": {"$gte": starts[0], "$lt": end}}},
+            {
+                "$group": {
+                    "_id": "$hour",
+                    "count": {"$sum": "$count"},
+                    "v_sum": {"$sum": "$velocity_rms.sum"},
+                    "v_count": {"$sum": "$velocity_rms.count"},
+                    "v_max": {"$max": "$velocity_rms.max"},
+                    "t_sum": {"$sum": "$temperature.sum"},
+                    "t_count": {"$sum": "$temperature.count"},
+                    "alerts": {"$sum": {"$add": ["$statuses.Alert", "$statuses.Unacceptable"]}},
+                }
+            },
+        ]
+        model = AreaHourlyRollup
+    else:
+        pipeline = [
+            {"$match": {**match, "timestamp": {"$gte": starts[0], "$lt": end}}},
+            {
+                "$group": {
+                    "_id": {
+                        "$dateTrunc": {"date": "$timestamp", "unit": "hour", "timezone": zone.key}
+                    },
+                    "count": {"$sum": 1},
+                    "v_sum": {"$sum": "$velocity.rms"},
+                    "v_count": {"$sum": {"$cond": [{"$isNumber": "$velocity.rms"}, 1, 0]}},
+                    "v_max": {"$max": "$velocity.rms"},
+                    "t_sum": {"$sum": "$temperature"},
+                    "t_count": {"$sum": {"$cond": [{"$isNumber": "$temperature"}, 1, 0]}},
+                    "alerts": {
+                        "$sum": {"$cond": [{"$in": ["$status", list(ALERT_STATUSES)]}, 1, 0]}
+                    },
+                }
+            },
+        ]
+        model = Reading
+    for row in _aggregate(model, pipeline):
+        rows[_utc(row["_id"])] = row
+    buckets = []
+    for start in starts:
+        row = rows.get(start)
+        buckets.append(
+            {
+                "start": start,
+                "local_start": start.astimezone(zone).isoformat(),
+                "count": row["count"] if row else 0,
+                "velocity_rms_avg": _ratio(row["v_sum"], row["v_count"]) if row else None,
+                "velocity_rms_max": row["v_max"] if row and row["v_count"] else None,
+                "temperature_avg": _ratio(row["t_sum"], row["t_count"]) if row else None,
+                "alert_count": row["alerts"] if row else 0,
+            }
+        )
+    return {"tz": zone.key, "hours": hours, "start": starts[0], "end": end, "buckets": buckets}
+
+
+def _local_midnight(day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The UTC instant a local day starts."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+
+
+def status_trends_get(
+    *,
+    days: int = 7,
+    tz: str = "UTC",
+    customers: Sequence[str] | None = None,
+    customer: Sequence[str] | None = None,
+    area: Sequence[str] | None = None,
+) -> dict:
+    """Readings per status for each of the last ``days`` local days (today included).
+
+    Local days of whole-hour zones are whole UTC hours (23, 24 or 25 of them), so the area
+    rollups are bucketed by the days' UTC boundaries; other zones read readings in the range.
+    """
+    zone = _zone(tz)
+    today = current_time().astimezone(zone).date()
+    dates = [today - dt.timedelta(days=k) for k in range(days - 1, -1, -1)]
+    bounds = [_local_midnight(d, zone) for d in [*dates, today + dt.timedelta(days=1)]]
+    match = _match(customers, customer, area)
+    rows: dict[dt.datetime, dict] = {}
+    if _hour_aligned(bounds):
+        pipeline = [
+            {"$match": {**match, "hour": {"$gte": bounds[0], "$lt": bounds[-1]}}},
+            {
+                "$bucket": {
+                    "groupBy": "$hour",
+                    "boundaries": bounds,
+                    "default": "outside",
+                    "output": {s: {"$sum": f"$statuses.{s}"} for s in STATUSES},
+                }
+            },
+        ]
+        model = AreaHourlyRollup
+    else:
+        pipeline = [
+            {"$match": {**match, "timestamp": {"$gte": bounds[0], "$lt": bounds[-1]}}},
+            {
+                "$group": {
+                    "_id": {
+                        "$dateTrunc": {"date": "$timestamp", "unit": "day", "timezone": zone.key}
+                    },
+                    **{s: {"$sum": {"$cond": [{"$eq": ["$status", s]}, 1, 0]}} for s in STATUSES},
+                }
+            },
+        ]
+        model = Reading
+    for row in _aggregate(model, pipeline):
+        if isinstance(row["_id"], dt.datetime):
+            rows[_utc(row["_id"])] = row
+    out = []
+    for day, start, stop in zip(dates, bounds, bounds[1:], strict=False):
+        row = rows.get(start) or {}
+        counts = {s: int(row.get(s, 0)) for s in STATUSES}
+        out.append(
+            {
+                "date": day.isoformat(),
+                "start": start,
+                "end": stop,
+                "hours": round((stop - start) / HOUR),
+                "counts": counts,
+                "total": sum(counts.values()),
+            }
+        )
+    return {"tz": zone.key, "days": out}
+
+
+# --------------------------------------------------------------------------------------------
+# Utility
+# --------------------------------------------------------------------------------------------
+
+
+HEALTH_TIMEOUT_S = 2.0
+
+
+def health_get() -> dict:
+    """Whether the database answers a ping within two seconds (never raises)."""
+    started = time.monotonic()
+    try:
+        with pymongo.timeout(HEALTH_TIMEOUT_S):
+            connection.ensure_connection()
+            connection.database.command("ping")
+        ok = True
+    except Exception:
+        ok = False
+    return {
+        "status": "ok" if ok else "error",
+        "database": "ok" if ok else "unreachable",
+        "database_latency_ms": round((time.monotonic() - started) * 1000, 1) if ok else None,
+        "version": settings.APP_VERSION,
+        "time": current_time(),
+    }
+
+
+STATS_COLLECTIONS = {
+    "machines": Machine,
+    "bearings": Bearing,
+    "readings": Reading,
+    "spectra": Spectrum,
+    "bearing_hourly_rollups": BearingHourlyRollup,
+    "area_hourly_rollups": AreaHourlyRollup,
+    "ingestion_runs": IngestionRun,
+}
+
+
+def _edge_reading(customers: Sequence[str] | None, *, newest: bool) -> dt.datetime | None:
+    """The oldest/newest reading time: find its hour in the small area rollups, then look
+    only at readings of that hour, so no sort over all readings is needed."""
+    direction = -1 if newest else 1
+    match = _match(customers, count={"$gt": 0})
+    hour_rows = _aggregate(
+        AreaHourlyRollup,
+        [
+            {"$match": match},
+            {"$sort": {"hour": direction}},
+            {"$limit": 1},
+            {"$project": {"_id": 0, "hour": 1}},
+        ],
+    )
+    if hour_rows:
+        hour = _utc(hour_rows[0]["hour"])
+        window = {"timestamp": {"$gte": hour, "$lt": hour + HOUR}}
+    else:
+        window = {}  # no rollups (never built): fall back to the timestamp index
+    rows = _aggregate(
+        Reading,
+        [
+            {"$match": {**_match(customers), **window}},
+            {"$group": {"_id": None, "t": {"$max" if newest else "$min": "$timestamp"}}},
+        ],
+    )
+    return _utc(rows[0]["t"]) if rows else None
+
+
+def stats_get(*, customers: Sequence[str] | None = None) -> dict:
+    """Document counts, storage size, reading time range, last run and versions."""
+    database = connection.database
+    counts = {}
+    for name, model in STATS_COLLECTIONS.items():
+        coll = collection(model)
+        has_customer = any(f.name == "customer" for f in model._meta.get_fields())
+        if customers is None:
+            counts[name] = coll.estimated_document_count()
+        elif has_customer:
+            counts[name] = coll.count_documents(_match(customers))
+        else:
+            counts[name] = None  # not attributable to a customer
+    storage = {}
+    try:
+        db_stats = database.command("dbStats")
+        storage = {k: db_stats.get(k) for k in ("storageSize", "dataSize", "indexSize")}
+    except pymongo.errors.OperationFailure:
+        pass
+    try:
+        server_version = database.client.admin.command("buildInfo").get("version")
+    except pymongo.errors.OperationFailure:
+        server_version = None
+    scope_sizes = customers is None
+    return {
+        "collections": counts,
+        "storage_size_bytes": storage.get("storageSize") if scope_sizes else None,
+        "data_size_bytes": storage.get("dataSize") if scope_sizes else None,
+        "index_size_bytes": storage.get("indexSize") if scope_sizes else None,
+        "oldest_reading_at": _edge_reading(customers, newest=False),
+        "newest_reading_at": _edge_reading(customers, newest=True),
+        "last_ingestion": _last_run(customers),
+        "app_version": settings.APP_VERSION,
+        "server_version": server_version,
+    }

@@ -1,0 +1,444 @@
+"""The REST API: thin declarative viewsets over querysets and selectors.
+
+Every view asks :meth:`ApiViewMixin.get_customer_scope` which customers it may show and passes
+the answer to every queryset and selector, so per-customer access control is one method.
+Query parameters are checked strictly: unknown names are a 400 naming them.
+"""
+
+from __future__ import annotations
+
+from bson import ObjectId
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from monitoring import selectors
+from monitoring.filters import (
+    BearingFilterSet,
+    MachineFilterSet,
+    MachineSearchFilterSet,
+    ReadingFilterSet,
+    is_object_id,
+)
+from monitoring.models import Bearing, Machine, Reading, Spectrum
+from monitoring.pagination import ReadingCursorPagination, StandardPagination
+from monitoring.serializers import (
+    OBJECT_ID_SCHEMA,
+    BearingSerializer,
+    DashboardQuerySerializer,
+    ErrorSerializer,
+    FftSerializer,
+    HealthSerializer,
+    HourlyTrendQuerySerializer,
+    HourlyTrendSerializer,
+    KpiSerializer,
+    LatestReadingSerializer,
+    MachineDetailSerializer,
+    MachineSerializer,
+    ReadingQuerySerializer,
+    ReadingSerializer,
+    StatsSerializer,
+    StatusTrendQuerySerializer,
+    StatusTrendSerializer,
+    TimeseriesQuerySerializer,
+    TimeseriesSerializer,
+)
+
+MAX_QUERY_VALUE_LENGTH = 2000
+
+ERRORS_400_404 = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid or unknown query parameters."),
+    404: OpenApiResponse(ErrorSerializer, description="Unknown or malformed id."),
+    503: OpenApiResponse(ErrorSerializer, description="The database is unreachable."),
+}
+ERRORS_400 = {k: v for k, v in ERRORS_400_404.items() if k != 404}
+
+
+def _path_id(name: str, what: str) -> OpenApiParameter:
+    """An ObjectId path parameter for the schema."""
+    return OpenApiParameter(
+        name, OBJECT_ID_SCHEMA, OpenApiParameter.PATH, description=f"The {what}'s id (24-hex)."
+    )
+
+
+MACHINE_ID = _path_id("machine_id", "machine")
+READING_ID = _path_id("reading_id", "reading")
+
+
+class ApiViewMixin:
+    """Customer scope, strict query parameters and validated query serializers."""
+
+    # action (or None for plain API views) -> serializer validating its query parameters
+    query_serializer_classes: dict = {}
+    not_found_message = "Not found."
+
+    def get_customer_scope(self) -> list[str] | None:
+        """Customers this request may see; None means all (access control hooks in here)."""
+        return None
+
+    @property
+    def _action(self):
+        return getattr(self, "action", None)
+
+    def get_allowed_query_params(self) -> set[str]:
+        """Every query parameter name this action understands."""
+        allowed = {"format"}
+        for backend in getattr(self, "filter_backends", ()):
+            get_class = getattr(backend(), "get_filterset_class", None)
+            filterset = get_class(self, None) if get_class and hasattr(self, "queryset") else None
+            if filterset is not None:
+                allowed |= set(filterset.base_filters)
+        if self._action in ("list", "search") and getattr(self, "pagination_class", None):
+            paginator = self.pagination_class
+            for attr in ("page_query_param", "page_size_query_param", "cursor_query_param"):
+                if getattr(paginator, attr, None):
+                    allowed.add(getattr(paginator, attr))
+        query_class = self.query_serializer_classes.get(self._action)
+        if query_class is not None:
+            allowed |= set(query_class().fields)
+        return allowed
+
+    def check_query_params(self, request) -> None:
+        """400 for unknown parameter names or absurdly long values."""
+        unknown = sorted(set(request.query_params) - self.get_allowed_query_params())
+        if unknown:
+            raise ValidationError({name[:100]: ["Unknown query parameter."] for name in unknown})
+        too_long = sorted(
+            name
+            for name, values in request.query_params.lists()
+            if any(len(v) > MAX_QUERY_VALUE_LENGTH for v in values)
+        )
+        if too_long:
+            raise ValidationError(
+                {n: [f"At most {MAX_QUERY_VALUE_LENGTH} characters."] for n in too_long}
+            )
+
+    def initial(self, request, *args, **kwargs):
+        """Check query parameter names before any work is done."""
+        super().initial(request, *args, **kwargs)
+        self.check_query_params(request)
+
+    def get_query(self) -> dict:
+        """The validated query parameters of this action (400 on invalid ones)."""
+        serializer = self.query_serializer_classes[self._action](data=self.request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def object_id_or_404(self, value) -> ObjectId:
+        """A path id as an ObjectId; malformed ids are simply not found."""
+        if not is_object_id(value):
+            raise NotFound(self.not_found_message)
+        return ObjectId(value)
+
+    def get_object(self):
+        """The object named by the URL within the customer scope, else 404."""
+        pk = self.object_id_or_404(self.kwargs[self.lookup_url_kwarg])
+        obj = self.get_queryset().filter(pk=pk).first()
+        if obj is None:
+            raise NotFound(self.not_found_message)
+        return obj
+
+
+@extend_schema(tags=["machines"])
+class MachineViewSet(
+    ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Machines with their denormalized latest state; never sorts or counts readings."""
+
+    queryset = Machine.objects.all()
+    serializer_class = MachineSerializer
+    filterset_class = MachineFilterSet
+    filterset_classes = {"list": MachineFilterSet, "search": MachineSearchFilterSet}
+    pagination_class = StandardPagination
+    lookup_url_kwarg = "machine_id"
+    not_found_message = "No machine with this id."
+    query_serializer_classes = {"timeseries": TimeseriesQuerySerializer}
+
+    def get_queryset(self):
+        """Machines in scope."""
+        return selectors.machines_list(customers=self.get_customer_scope())
+
+    def get_object(self):
+        """The machine; for the detail view with its bearings loaded in one more query."""
+        machine = super().get_object()
+        if self.action == "retrieve":
+            # One query by machine id instead of prefetch_related, which this backend lacks.
+            machine.bearing_list = list(
+                selectors.bearings_list(customers=self.get_customer_scope()).filter(
+                    machine_id=machine.pk
+                )
+            )
+        return machine
+
+    def get_serializer_class(self):
+        """Detail (with bearings) for retrieve, the list item otherwise."""
+        return MachineDetailSerializer if self.action == "retrieve" else MachineSerializer
+
+    @extend_schema(
+        summary="List machines", responses={200: MachineSerializer(many=True), **ERRORS_400}
+    )
+    def list(self, request, *args, **kwargs):
+        """Machines in scope, filtered, ordered and paginated."""
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Search machines",
+        description="The list filters plus free text `q` and `has_alert`.",
+        responses={200: MachineSerializer(many=True), **ERRORS_400},
+    )
+    @action(detail=False, url_path="search")
+    def search(self, request, *args, **kwargs):
+        """The list with free-text and alert filters."""
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="One machine with its bearings",
+        parameters=[MACHINE_ID],
+        responses={200: MachineDetailSerializer, **ERRORS_400_404},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """One machine with its bearings."""
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Latest reading of each bearing",
+        description="One item per bearing of the machine; `reading` is null before the first.",
+        parameters=[MACHINE_ID],
+        responses={200: LatestReadingSerializer(many=True), **ERRORS_400_404},
+    )
+    @action(detail=True, url_path="latest-readings", pagination_class=None)
+    def latest_readings(self, request, *args, **kwargs):
+        """Each bearing with its latest reading: three queries, no sort over readings."""
+        machine = self.get_object()
+        rows = selectors.latest_readings_get(machine=machine, customers=self.get_customer_scope())
+        return Response(LatestReadingSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="Time series of a machine's bearings",
+        description=(
+            "One series per bearing and metric, points `[timestamp, value]` oldest first. "
+            "Buckets (hour, day; UTC) come from the hourly rollups and include every bucket "
+            "starting in the range; raw points are the readings in [start, end]."
+        ),
+        parameters=[MACHINE_ID, TimeseriesQuerySerializer],
+        responses={200: TimeseriesSerializer, **ERRORS_400_404},
+    )
+    @action(detail=True, url_path="timeseries", pagination_class=None)
+    def timeseries(self, request, *args, **kwargs):
+        """Series per bearing and metric from readings (raw) or rollups (hour, day)."""
+        machine = self.get_object()
+        query = self.get_query()
+        bearing_id = None
+        if "bearing_id" in query:
+            bearing_id = query["bearing_id"]
+            if not is_object_id(bearing_id):
+                raise NotFound("No bearing with this id on this machine.")
+            bearing_id = ObjectId(bearing_id)
+        try:
+            data = selectors.timeseries_get(
+                machine=machine,
+                start=query["start"],
+                end=query["end"],
+                bearing_id=bearing_id,
+                metrics=query["metrics"],
+                interval=query.get("interval"),
+                agg=query["agg"],
+                customers=self.get_customer_scope(),
+            )
+        except Bearing.DoesNotExist:
+            raise NotFound("No bearing with this id on this machine.") from None
+        except selectors.PointLimitExceeded as exc:
+            message = (
+                f"The range holds {exc.points} {exc.interval} points per series, more than "
+                f"the limit of {selectors.MAX_POINTS}; narrow the range or use a coarser "
+                "interval."
+            )
+            raise ValidationError({"interval": [message]}) from None
+        return Response(TimeseriesSerializer(data).data)
+
+
+@extend_schema(tags=["bearings"])
+class BearingViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Bearings, of one machine (``machine_id``) or all of them, paginated."""
+
+    queryset = Bearing.objects.all()
+    serializer_class = BearingSerializer
+    filterset_class = BearingFilterSet
+    pagination_class = StandardPagination
+    not_found_message = "No machine with this id."
+
+    def get_queryset(self):
+        """Bearings in scope."""
+        return selectors.bearings_list(customers=self.get_customer_scope())
+
+    @extend_schema(
+        summary="List bearings", responses={200: BearingSerializer(many=True), **ERRORS_400_404}
+    )
+    def list(self, request, *args, **kwargs):
+        """Bearings, of one machine (unknown machine: 404) or all."""
+        machine_id = request.query_params.get("machine_id")
+        if machine_id is not None:
+            # Bearings "of a machine": an unknown machine is a 404, not an empty list.
+            pk = self.object_id_or_404(machine_id)
+            machines = selectors.machines_list(customers=self.get_customer_scope())
+            if not machines.filter(pk=pk).exists():
+                raise NotFound("No machine with this id.")
+        return super().list(request, *args, **kwargs)
+
+
+@extend_schema(tags=["data"])
+class ReadingViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Readings, newest first, by cursor; never their spectra."""
+
+    queryset = Reading.objects.all()
+    serializer_class = ReadingSerializer
+    filterset_class = ReadingFilterSet
+    pagination_class = ReadingCursorPagination
+    query_serializer_classes = {"list": ReadingQuerySerializer}
+
+    def get_queryset(self):
+        """Readings in scope, newest first."""
+        return selectors.readings_list(customers=self.get_customer_scope())
+
+    def get_serializer_context(self):
+        """Pass the validated `fields` choice to the serializer."""
+        context = super().get_serializer_context()
+        if getattr(self, "action", None) == "list" and self.request is not None:
+            context["fields"] = self.get_query().get("fields")
+        return context
+
+    @extend_schema(
+        summary="Query readings",
+        description="Filtered readings, newest first, with a cursor that stays stable while "
+        "new readings arrive. `fields` picks the returned fields.",
+        parameters=[ReadingQuerySerializer],
+        responses={200: ReadingSerializer(many=True), **ERRORS_400},
+    )
+    def list(self, request, *args, **kwargs):
+        """Readings matching the filters, by cursor."""
+        return super().list(request, *args, **kwargs)
+
+
+@extend_schema(tags=["data"])
+class SpectrumViewSet(ApiViewMixin, viewsets.GenericViewSet):
+    """The spectrum of one reading, with peaks and bearing fault frequencies."""
+
+    queryset = Spectrum.objects.all()
+    serializer_class = FftSerializer
+    lookup_url_kwarg = "reading_id"
+    not_found_message = "No spectrum for this reading id."
+
+    @extend_schema(
+        summary="Spectrum (FFT) of a reading",
+        parameters=[READING_ID],
+        responses={200: FftSerializer, **ERRORS_400_404},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """The spectrum of the reading named in the URL."""
+        pk = self.object_id_or_404(self.kwargs[self.lookup_url_kwarg])
+        data = selectors.fft_get(reading_id=pk, customers=self.get_customer_scope())
+        if data is None:
+            raise NotFound(self.not_found_message)
+        return Response(FftSerializer(data).data)
+
+
+@extend_schema(tags=["dashboard"])
+class DashboardViewSet(ApiViewMixin, viewsets.ViewSet):
+    """KPIs and trends, read from the denormalized state and the hourly rollups."""
+
+    query_serializer_classes = {
+        "kpis": DashboardQuerySerializer,
+        "hourly_trends": HourlyTrendQuerySerializer,
+        "status_trends": StatusTrendQuerySerializer,
+    }
+
+    def _filters(self, query: dict) -> dict:
+        """Selector keyword arguments for the scope and customer/area filters."""
+        return {
+            "customers": self.get_customer_scope(),
+            "customer": query.get("customer") or None,
+            "area": query.get("area") or None,
+        }
+
+    @extend_schema(
+        summary="Fleet KPIs",
+        parameters=[DashboardQuerySerializer],
+        responses={200: KpiSerializer, **ERRORS_400},
+    )
+    @action(detail=False)
+    def kpis(self, request):
+        """Machines by status, bearings, readings in the last 24 h, last ingestion run."""
+        data = selectors.kpis_get(**self._filters(self.get_query()))
+        return Response(KpiSerializer(data).data)
+
+    @extend_schema(
+        summary="Hourly trend",
+        description="Per local hour (current one included): readings, average and maximum "
+        "velocity RMS, average temperature, Alert/Unacceptable readings. Empty hours have "
+        "count 0. Hours follow the zone's DST changes.",
+        parameters=[HourlyTrendQuerySerializer],
+        responses={200: HourlyTrendSerializer, **ERRORS_400},
+    )
+    @action(detail=False, url_path="trends/hourly")
+    def hourly_trends(self, request):
+        """Per local hour: readings, velocity RMS, temperature, alerts."""
+        query = self.get_query()
+        data = selectors.hourly_trends_get(
+            hours=query["hours"], tz=query["tz"], **self._filters(query)
+        )
+        return Response(HourlyTrendSerializer(data).data)
+
+    @extend_schema(
+        summary="Daily status trend",
+        description="Readings per status for each local day (today included).",
+        parameters=[StatusTrendQuerySerializer],
+        responses={200: StatusTrendSerializer, **ERRORS_400},
+    )
+    @action(detail=False, url_path="trends/status")
+    def status_trends(self, request):
+        """Per local day: readings in each status."""
+        query = self.get_query()
+        data = selectors.status_trends_get(
+            days=query["days"], tz=query["tz"], **self._filters(query)
+        )
+        return Response(StatusTrendSerializer(data).data)
+
+
+class HealthView(APIView):
+    """Liveness and database reachability, for load balancers: no authentication."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["utility"],
+        summary="Health check",
+        auth=[],
+        responses={
+            200: HealthSerializer,
+            503: OpenApiResponse(HealthSerializer, description="The database is unreachable."),
+        },
+    )
+    def get(self, request):
+        """200 when the database answers a ping within 2 s, else 503."""
+        data = selectors.health_get()
+        code = status.HTTP_200_OK if data["database"] == "ok" else 503
+        return Response(HealthSerializer(data).data, status=code)
+
+
+class StatsView(ApiViewMixin, APIView):
+    """Collection sizes, reading time range, last ingestion run and versions."""
+
+    @extend_schema(
+        tags=["utility"],
+        summary="System statistics",
+        responses={200: StatsSerializer, **ERRORS_400},
+    )
+    def get(self, request):
+        """Collection counts, storage, reading time range, last run, versions."""
+        data = selectors.stats_get(customers=self.get_customer_scope())
+        return Response(StatsSerializer(data).data)

@@ -1,0 +1,140 @@
+"""Each endpoint issues a constant number of queries, and only list-free reads touch spectra.
+
+The backend logs every ``aggregate`` (the ORM's and the selectors' raw pipelines alike), so
+CaptureQueriesContext sees every round trip the API makes for data.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from monitoring import selectors
+from tests.factories import fleet_fixtures
+
+# The shared read-only fleet, built once for this module.
+fleet, fleet_db = fleet_fixtures()
+
+
+def captured(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.content)
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def _urls(f, name):
+    m1, m3 = f.m1.pk, f.m3.pk
+    return {
+        # name: (small request, large request, queries)
+        "machines": ("/api/machines?page_size=1", "/api/machines?page_size=500", 2),
+        "search": ("/api/machines/search?q=o&page_size=1", "/api/machines/search?q=o", 2),
+        "machine": (f"/api/machines/{m3}", f"/api/machines/{m1}", 2),
+        "latest": (f"/api/machines/{m3}/latest-readings", f"/api/machines/{m1}/latest-readings", 3),
+        "bearings": ("/api/bearings?page_size=1", "/api/bearings?page_size=500", 2),
+        "bearings_of": (
+            f"/api/bearings?machine_id={m3}&page_size=1",
+            f"/api/bearings?machine_id={m1}",
+            3,
+        ),
+        "readings": ("/api/data/query?page_size=1", "/api/data/query?page_size=500", 1),
+        "raw": (
+            f"/api/machines/{m3}/timeseries?interval=raw",
+            f"/api/machines/{m1}/timeseries?interval=raw&metrics=velocity.rms,"
+            "velocity.peak,temperature,acceleration.kurtosis",
+            5,
+        ),
+        "hour": (
+            f"/api/machines/{m3}/timeseries?interval=hour",
+            f"/api/machines/{m1}/timeseries?interval=hour&start=2026-01-01T00:00:00Z",
+            3,
+        ),
+        "day": (
+            f"/api/machines/{m3}/timeseries?interval=day",
+            f"/api/machines/{m1}/timeseries?interval=day&start=2020-01-01T00:00:00Z",
+            3,
+        ),
+        "auto": (
+            f"/api/machines/{m3}/timeseries",
+            f"/api/machines/{m1}/timeseries?start=2026-01-01T00:00:00Z",
+            5,
+        ),
+        "kpis": ("/api/dashboard/kpis?customer=Acme", "/api/dashboard/kpis", 4),
+        "hourly": (
+            "/api/dashboard/trends/hourly?hours=1",
+            "/api/dashboard/trends/hourly?hours=720",
+            1,
+        ),
+        "status": (
+            "/api/dashboard/trends/status?days=1",
+            "/api/dashboard/trends/status?days=90",
+            1,
+        ),
+        # Plus the collection counts, dbStats and buildInfo: commands, which are not logged.
+        "stats": ("/api/stats", "/api/stats", 5),
+        "fft": (
+            f"/api/readings/{f.readings[3].pk}/fft",
+            f"/api/readings/{f.readings[3].pk}/fft",
+            4,
+        ),
+    }[name]
+
+
+ENDPOINTS = [
+    "machines",
+    "search",
+    "machine",
+    "latest",
+    "bearings",
+    "bearings_of",
+    "readings",
+    "raw",
+    "hour",
+    "day",
+    "auto",
+    "kpis",
+    "hourly",
+    "status",
+    "stats",
+    "fft",
+]
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_constant_query_count(fleet_db, client, name):
+    small, large, expected = _urls(fleet_db, name)
+    assert len(captured(client, small)) == expected
+    assert len(captured(client, large)) == expected
+
+
+@pytest.mark.parametrize("name", [e for e in ENDPOINTS if e != "fft"])
+def test_only_fft_reads_spectra(fleet_db, client, name):
+    small, large, _ = _urls(fleet_db, name)
+    for url in (small, large):
+        assert not any("spectra" in q for q in captured(client, url)), url
+
+
+@pytest.mark.parametrize(
+    "name", ["machines", "search", "machine", "kpis", "hourly", "status", "hour", "day"]
+)
+def test_hot_paths_do_not_scan_readings(fleet_db, client, name):
+    # Lists read denormalized state; dashboards and buckets read rollups. KPIs read readings
+    # only for the partial edge hours of the 24 h window, bounded by time.
+    for url in _urls(fleet_db, name)[:2]:
+        for query in captured(client, url):
+            if "db.readings." in query:
+                assert name == "kpis" and "'timestamp': {'$gte'" in query, query
+
+
+def test_latest_readings_reads_readings_by_id(fleet_db, client):
+    queries = captured(client, f"/api/machines/{fleet_db.m1.pk}/latest-readings")
+    [readings] = [q for q in queries if "db.readings." in q]
+    assert "$in" in readings and "$sort" not in readings
+
+
+def test_half_hour_zone_reads_readings_in_a_bounded_range(fleet_db, client):
+    [query] = captured(client, "/api/dashboard/trends/hourly?hours=24&tz=Asia/Kolkata")
+    assert query.startswith("db.readings.aggregate") and "'$lt'" in query
+
+
+def test_selector_clock_is_pinned(fleet_db):
+    assert selectors.current_time().isoformat() == "2026-03-10T12:30:00+00:00"
