@@ -49,9 +49,7 @@ def collection(model):
 
 def hour_start(timestamp: dt.datetime) -> dt.datetime:
     """The start of the UTC hour holding ``timestamp`` (naive UTC, as pymongo returns)."""
-    if timestamp.tzinfo is not None:
-        timestamp = timestamp.astimezone(dt.UTC).replace(tzinfo=None)
-    return timestamp.replace(minute=0, second=0, microsecond=0)
+    return _naive_utc(timestamp).replace(minute=0, second=0, microsecond=0)
 
 
 def _path(doc: Mapping, path: str):
@@ -224,27 +222,38 @@ def latest_state_update(latest_by_bearing: Mapping, *, session=None) -> set:
     ``latest_by_bearing`` maps a bearing id to the newest reading document a run stored for
     it. A bearing only moves forward in time, so backfilling an older day never overwrites
     a newer latest reading. Returns the ids of the machines refreshed.
+
+    The time comparison happens here, between a read by ``_id`` and an update by ``_id``,
+    rather than in the update's filter: SecantusDB scans the whole collection for any filter
+    that adds a predicate to ``_id``. Callers hold the ingestion lock (and usually a
+    transaction), so nothing moves the state between the read and the write.
     """
-    ops = []
-    machine_ids = set()
-    for bearing_id, reading in latest_by_bearing.items():
-        machine_ids.add(reading["machine_id"])
-        ops.append(
-            UpdateOne(
-                {
-                    "_id": bearing_id,
-                    "$or": [
-                        {"last_reading_at": None},
-                        {"last_reading_at": {"$lte": reading["timestamp"]}},
-                    ],
-                },
-                {"$set": _bearing_latest(reading)},
-            )
+    if not latest_by_bearing:
+        return set()
+    bearings = collection(Bearing)
+    current = {
+        doc["_id"]: doc.get("last_reading_at")
+        for doc in bearings.find(
+            {"_id": {"$in": list(latest_by_bearing)}}, {"last_reading_at": 1}, session=session
         )
+    }
+    ops = []
+    for bearing_id, reading in latest_by_bearing.items():
+        last, timestamp = current.get(bearing_id), _naive_utc(reading["timestamp"])
+        if last is None or last <= timestamp:
+            ops.append(UpdateOne({"_id": bearing_id}, {"$set": _bearing_latest(reading)}))
     if ops:
-        collection(Bearing).bulk_write(ops, ordered=False, session=session)
+        bearings.bulk_write(ops, ordered=False, session=session)
+    machine_ids = {reading["machine_id"] for reading in latest_by_bearing.values()}
     machines_refresh(machine_ids, session=session)
     return machine_ids
+
+
+def _naive_utc(timestamp: dt.datetime) -> dt.datetime:
+    """A datetime as pymongo returns it: naive, in UTC."""
+    if timestamp.tzinfo is None:
+        return timestamp
+    return timestamp.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _bearing_latest(reading: Mapping) -> dict:
