@@ -21,6 +21,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_superuser
+	$(BIN)/python manage.py demo_data
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
