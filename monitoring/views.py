@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from monitoring import selectors
+from monitoring.access import customer_scope
 from monitoring.filters import (
     BearingFilterSet,
     MachineFilterSet,
@@ -77,8 +78,10 @@ class ApiViewMixin:
     not_found_message = "Not found."
 
     def get_customer_scope(self) -> list[str] | None:
-        """Customers this request may see; None means all (access control hooks in here)."""
-        return None
+        """Customers this request may see: None (all) for staff, else the user's customers."""
+        if not hasattr(self, "_customer_scope"):
+            self._customer_scope = customer_scope(self.request.user)
+        return self._customer_scope
 
     @property
     def _action(self):
@@ -413,6 +416,8 @@ class HealthView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    # Load balancers probe often from one address: never throttle them.
+    throttle_classes = []
 
     @extend_schema(
         tags=["utility"],

@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_mongodb_backend",
     "rest_framework",
+    "rest_framework.authtoken",
+    "corsheaders",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -36,6 +38,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -168,10 +171,24 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # API clients (the dashboard) send "Authorization: Token ..."; the browsable API and the
+    # admin use sessions.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "monitoring.permissions.ReadOnlyUnlessStaff",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="60/minute"),
+        "user": env("API_THROTTLE_USER", default="1200/minute"),
+    },
     # One error format for every 4xx, and 503 when the database is unreachable.
     "EXCEPTION_HANDLER": "monitoring.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": False,
@@ -196,6 +213,21 @@ SPECTACULAR_SETTINGS = {
         "OutcomeEnum": "monitoring.models.IngestionRun.Outcome",
     },
 }
+
+# --- Cache (throttling counters, dashboard responses) -----------------------------------------
+# Redis when REDIS_URL is set (shared by every app server), else this process's memory.
+REDIS_URL = env("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- CORS: the dashboard frontend's origins (none by default) ----------------------------------
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(api/.*|health/?)$"
 
 # --- Ingestion -----------------------------------------------------------------------------
 INGEST_API_URL = env("INGEST_API_URL", default="http://127.0.0.1:8765")
@@ -226,7 +258,7 @@ INGEST_BATCH_SIZE = env.int("INGEST_BATCH_SIZE", default=500)
 INGEST_LOCK_TTL_S = env.int("INGEST_LOCK_TTL_S", default=120)
 # `make run` on an empty database: a week of simulator data (see ingestion demo_data).
 INGEST_DEMO_DAYS = env.int("INGEST_DEMO_DAYS", default=7)
-INGEST_DEMO_INTERVAL_MINUTES = env.int("INGEST_DEMO_INTERVAL_MINUTES", default=60)
+INGEST_DEMO_INTERVAL_MINUTES = env.int("INGEST_DEMO_INTERVAL_MINUTES", default=120)
 INGEST_DEMO_N_SAMPLES = env.int("INGEST_DEMO_N_SAMPLES", default=4096)
 # Installed cron lines name the settings module of whoever ran `crontab add`.
 CRONTAB_DJANGO_SETTINGS_MODULE = env(

@@ -40,7 +40,8 @@ def test_staff_can_open_every_page(admin_client, data):
 
 
 @pytest.mark.parametrize("who", ["anonymous", "non_staff"])
-def test_others_cannot_reach_any_admin_page(client, django_user_model, data, who):
+def test_others_cannot_reach_any_admin_page(anonymous_client, django_user_model, data, who):
+    client = anonymous_client
     machine, bearing, reading, _ = data
     if who == "non_staff":
         user = django_user_model.objects.create_user("plant", password="pw")

@@ -1,0 +1,47 @@
+"""API tests talk to the API as a logged-in staff user unless they say otherwise."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from rest_framework.authtoken.models import Token
+
+from monitoring.models import CustomerAccess
+
+
+class TokenClient(Client):
+    """A test client that authenticates as the dashboard does, with a DRF token.
+
+    The user and token are created lazily, on the first request inside the test body, so the
+    read-only tests over the shared fleet (which unblock the database in a fixture of their
+    own) can use it too.
+    """
+
+    def __init__(self, username: str = "api-staff", *, is_staff: bool = True, customers=None):
+        super().__init__()
+        self.username, self.is_staff, self.customers = username, is_staff, customers
+        self.token = None
+
+    def request(self, **request):
+        if self.token is None:
+            user, _ = get_user_model().objects.get_or_create(
+                username=self.username, defaults={"is_staff": self.is_staff}
+            )
+            if self.customers is not None:
+                CustomerAccess.objects.update_or_create(
+                    user=user, defaults={"customers": self.customers}
+                )
+            self.token = Token.objects.get_or_create(user=user)[0].key
+        request.setdefault("HTTP_AUTHORIZATION", f"Token {self.token}")
+        return super().request(**request)
+
+
+@pytest.fixture
+def client():
+    """The API as staff see it (all customers); see tests/monitoring/test_api_access.py."""
+    return TokenClient()
+
+
+@pytest.fixture
+def anonymous_client():
+    """A client with no credentials."""
+    return Client()
