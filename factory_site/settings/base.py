@@ -81,7 +81,7 @@ def database_settings(uri: str, name: str, embedded_path: Path) -> dict:
         "connectTimeoutMS": MONGODB_TIMEOUT_MS,
     }
     if uri:
-        return {"ENGINE": "django_mongodb_backend", "HOST": uri, "NAME": name, "OPTIONS": options}
+        return {"ENGINE": "factory_site.db", "HOST": uri, "NAME": name, "OPTIONS": options}
     return {
         "ENGINE": "factory_site.db",
         "HOST": "",
@@ -203,6 +203,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is under /api/ like the data: it needs a token or a staff session.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Assets packaged locally: plant networks are often offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -5,7 +5,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import DATABASES, database_settings, env
+from .base import DATABASES, REST_FRAMEWORK, database_settings, env
 
 # Tests never touch the developer's data folder: each session gets its own temporary one,
 # unless TEST_MONGODB_URI points the suite at a real MongoDB.
@@ -17,3 +17,8 @@ DATABASES["default"] = database_settings(
 )
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOG_LEVEL = "WARNING"
+
+# The suite makes thousands of requests as a few users within a minute; the throttling tests
+# set their own rates (tests/monitoring/test_api_throttling.py).
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "100000/minute", "user": "100000/minute"}
+CORS_ALLOWED_ORIGINS = ["https://dashboard.example.com"]

@@ -50,8 +50,8 @@ def test_production_starts_with_its_environment():
 def test_uri_is_used_as_given_with_tls_and_auth():
     uri = "mongodb+srv://app:secret@cluster0.example.net/?tls=true&authSource=admin"
     db = database_settings(uri, "plant", None)
-    assert db["ENGINE"] == "django_mongodb_backend"
     assert db["HOST"] == uri and db["NAME"] == "plant"
+    assert "EMBEDDED_PATH" not in db
 
 
 def test_without_uri_the_embedded_engine_is_used(tmp_path):
@@ -73,3 +73,35 @@ def test_production_code_never_imports_secantus():
         text = path.read_text()
         assert "import secantus" not in text and "from secantus" not in text, path
     assert "secantusdb" not in (ROOT / "requirements.txt").read_text().lower()
+
+
+def test_a_real_database_is_logged_without_credentials(caplog):
+    from factory_site.db.base import DatabaseWrapper
+
+    settings_dict = database_settings("mongodb://app:s3cret@db.example:27017/?tls=true", "x", None)
+    defaults = {"USER": "", "PASSWORD": "", "PORT": "", "TIME_ZONE": None, "CONN_MAX_AGE": 0,
+                "CONN_HEALTH_CHECKS": False, "AUTOCOMMIT": True, "ATOMIC_REQUESTS": False,
+                "TEST": {}}  # fmt: skip
+    wrapper = DatabaseWrapper({**settings_dict, **defaults})
+    DatabaseWrapper._announced = False
+    with caplog.at_level("INFO", logger="factory_site.db"):
+        params = wrapper.get_connection_params()
+    assert params["host"] == settings_dict["HOST"]  # used as is, TLS and credentials included
+    assert "database: MongoDB at mongodb://db.example:27017/?tls=true" in caplog.text
+    assert "s3cret" not in caplog.text
+
+
+def test_check_deploy_passes_with_the_production_settings():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MONGODB_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="factory_site.settings.production",
+        DJANGO_SECRET_KEY="k" * 20 + "-production-secret-" + "q7" * 10,
+        MONGODB_URI="mongodb://app:secret@db.example:27017/?tls=true&authSource=admin",
+        DJANGO_ALLOWED_HOSTS="monitor.example.com",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

@@ -55,6 +55,7 @@ def test_anonymous_gets_401_everywhere_but_health(fleet_db, anonymous_client):
         assert response.json()["detail"] == "Authentication credentials were not provided."
         assert response["WWW-Authenticate"] == "Token"
     assert anonymous_client.get("/health").status_code == 200
+    assert anonymous_client.get("/api/schema/").status_code == 401
 
 
 def test_a_wrong_token_is_401(fleet_db, anonymous_client):
