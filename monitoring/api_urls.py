@@ -62,3 +62,17 @@ def schema_paths_without_slash(endpoints, **kwargs):
         (path.rstrip("/") if path != "/" else path, regex, method, callback)
         for path, regex, method, callback in endpoints
     ]
+
+
+def non_blank_query_strings(result, generator, request, public):
+    """drf-spectacular hook: string query parameters may not be blank (the views say 400)."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for param in operation.get("parameters", []):
+                if param.get("in") != "query" or param["name"] == "q":
+                    continue
+                schema = param.get("schema", {})
+                target = schema.get("items", schema) if schema.get("type") == "array" else schema
+                if target.get("type") == "string" and "enum" not in target:
+                    target.setdefault("minLength", 1)
+    return result

@@ -102,6 +102,11 @@ class StrictBooleanField(forms.Field):
         raise forms.ValidationError("Enter true or false.")
 
 
+def split_values(raw) -> list[str]:
+    """Occurrences of a repeatable parameter, each split on commas, blanks dropped."""
+    return [part.strip() for item in raw for part in str(item).split(",") if part.strip()]
+
+
 class MultiValueWidget(forms.TextInput):
     """Reads every occurrence of a parameter and splits each on commas."""
 
@@ -112,13 +117,9 @@ class MultiValueWidget(forms.TextInput):
         return super().format_value(value)
 
     def value_from_datadict(self, data, files, name):
+        # Every occurrence, unsplit: the field checks each one's length, then splits it.
         raw = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
-        values = []
-        for item in raw:
-            if item is None:
-                continue
-            values.extend(part.strip() for part in str(item).split(",") if part.strip())
-        return values
+        return [str(item) for item in raw if item is not None]
 
     def value_omitted_from_data(self, data, files, name):
         return name not in data
@@ -137,7 +138,13 @@ class MultiValueField(forms.Field):
     def to_python(self, value):
         if not value:
             return []
-        values = list(value) if isinstance(value, list | tuple) else [str(value)]
+        raw = list(value) if isinstance(value, list | tuple) else [str(value)]
+        # The schema allows MAX_VALUE_LENGTH characters per occurrence, commas included.
+        if any(len(item) > MAX_VALUE_LENGTH for item in raw):
+            raise forms.ValidationError(
+                f"Values may be at most {MAX_VALUE_LENGTH} characters long."
+            )
+        values = split_values(raw)
         if len(values) > MAX_VALUES:
             raise forms.ValidationError(f"At most {MAX_VALUES} values are allowed.")
         too_long = [v for v in values if len(v) > MAX_VALUE_LENGTH]

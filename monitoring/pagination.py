@@ -47,6 +47,13 @@ class StandardPagination(pagination.PageNumberPagination):
             maximum=self.max_page_size,
         )
 
+    def paginate_queryset(self, queryset, request, view=None):
+        """A page past the end is a bad ``page`` parameter (400), like any other bad input."""
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as exc:
+            raise ValidationError({self.page_query_param: [str(exc.detail)]}) from exc
+
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param) or "1"
         if raw in self.last_page_strings:

@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from monitoring import selectors
-from monitoring.filters import MAX_VALUE_LENGTH, MAX_VALUES, parse_aware_datetime
+from monitoring.filters import MAX_VALUE_LENGTH, MAX_VALUES, parse_aware_datetime, split_values
 from monitoring.models import Bearing, IngestionRun, Machine, Reading
 
 OBJECT_ID_SCHEMA = {
@@ -98,7 +98,9 @@ class MultiChoiceField(serializers.Field):
 
     def to_internal_value(self, data):
         raw = data if isinstance(data, list | tuple) else [data]
-        values = [p.strip() for item in raw for p in str(item).split(",") if p.strip()]
+        if any(len(str(item)) > MAX_VALUE_LENGTH for item in raw):
+            raise serializers.ValidationError(f"At most {MAX_VALUE_LENGTH} characters.")
+        values = split_values(raw)
         if not values:
             raise serializers.ValidationError("At least one value is required.")
         if len(values) > MAX_VALUES or any(len(v) > MAX_VALUE_LENGTH for v in values):
@@ -122,8 +124,10 @@ class MultiValueField(MultiChoiceField):
 
     def to_internal_value(self, data):
         raw = data if isinstance(data, list | tuple) else [data]
-        values = [p.strip() for item in raw for p in str(item).split(",") if p.strip()]
-        if len(values) > MAX_VALUES or any(len(v) > MAX_VALUE_LENGTH for v in values):
+        values = split_values(raw)
+        # Each occurrence, commas included, is at most MAX_VALUE_LENGTH (as the schema says).
+        too_long = any(len(str(item)) > MAX_VALUE_LENGTH for item in raw)
+        if too_long or len(values) > MAX_VALUES:
             raise serializers.ValidationError(
                 f"At most {MAX_VALUES} values of at most {MAX_VALUE_LENGTH} characters."
             )
@@ -304,6 +308,20 @@ class ReadingSerializer(BaseModelSerializer):
         wanted = self.context.get("fields")
         if wanted:
             fields = {name: field for name, field in fields.items() if name in wanted}
+        return fields
+
+
+class ReadingFieldsSerializer(ReadingSerializer):
+    """Schema of ``/api/data/query`` items: with ``fields``, only the fields asked for appear.
+
+    Used for documentation only; the view serializes with :class:`ReadingSerializer`.
+    """
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            # Not read-only and not required: drf-spectacular then lists no field as required.
+            field.read_only, field.required = False, False
         return fields
 
 

@@ -46,6 +46,7 @@ from monitoring.serializers import (
     LatestReadingSerializer,
     MachineDetailSerializer,
     MachineSerializer,
+    ReadingFieldsSerializer,
     ReadingQuerySerializer,
     ReadingSerializer,
     StatsSerializer,
@@ -59,7 +60,13 @@ MAX_QUERY_VALUE_LENGTH = 2000
 
 ERRORS_400_404 = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid or unknown query parameters."),
-    404: OpenApiResponse(ErrorSerializer, description="Unknown or malformed id."),
+    401: OpenApiResponse(ErrorSerializer, description="Missing or invalid credentials."),
+    404: OpenApiResponse(
+        ErrorSerializer, description="Unknown or malformed id, or another customer's object."
+    ),
+    429: OpenApiResponse(
+        ErrorSerializer, description="Too many requests; retry after `Retry-After` seconds."
+    ),
     503: OpenApiResponse(ErrorSerializer, description="The database is unreachable."),
 }
 ERRORS_400 = {k: v for k, v in ERRORS_400_404.items() if k != 404}
@@ -81,6 +88,7 @@ class ApiViewMixin:
 
     # action (or None for plain API views) -> serializer validating its query parameters
     query_serializer_classes: dict = {}
+    blank_allowed_params = frozenset({"q"})
     not_found_message = "Not found."
 
     def get_customer_scope(self) -> list[str] | None:
@@ -116,6 +124,14 @@ class ApiViewMixin:
         unknown = sorted(set(request.query_params) - self.get_allowed_query_params())
         if unknown:
             raise ValidationError({name[:100]: ["Unknown query parameter."] for name in unknown})
+        # "?start=" is a mistake, not "no start": only free text may be empty.
+        blank = sorted(
+            name
+            for name, values in request.query_params.lists()
+            if name not in self.blank_allowed_params and any(v == "" for v in values)
+        )
+        if blank:
+            raise ValidationError({name: ["May not be blank."] for name in blank})
         too_long = sorted(
             name
             for name, values in request.query_params.lists()
@@ -129,7 +145,10 @@ class ApiViewMixin:
     def initial(self, request, *args, **kwargs):
         """Check query parameter names before any work is done."""
         super().initial(request, *args, **kwargs)
-        self.check_query_params(request)
+        method = request.method.lower()
+        # A method the view does not serve answers 405, whatever its parameters.
+        if method in self.http_method_names and hasattr(self, method):
+            self.check_query_params(request)
 
     def handle_exception(self, exc):
         """Count missing or wrong credentials against the anonymous rate.
@@ -229,7 +248,12 @@ class MachineViewSet(
     @extend_schema(
         summary="Latest reading of each bearing",
         description="One item per bearing of the machine; `reading` is null before the first.",
-        parameters=[MACHINE_ID],
+        # Not paginated: one item per bearing.
+        parameters=[
+            MACHINE_ID,
+            OpenApiParameter("page", exclude=True),
+            OpenApiParameter("page_size", exclude=True),
+        ],
         responses={200: LatestReadingSerializer(many=True), **ERRORS_400_404},
     )
     @action(detail=True, url_path="latest-readings", pagination_class=None)
@@ -338,7 +362,7 @@ class ReadingViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
         description="Filtered readings, newest first, with a cursor that stays stable while "
         "new readings arrive. `fields` picks the returned fields.",
         parameters=[ReadingQuerySerializer],
-        responses={200: ReadingSerializer(many=True), **ERRORS_400},
+        responses={200: ReadingFieldsSerializer(many=True), **ERRORS_400},
     )
     def list(self, request, *args, **kwargs):
         """Readings matching the filters, by cursor."""

@@ -210,6 +210,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["monitoring.api_urls.schema_paths_without_slash"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "monitoring.api_urls.non_blank_query_strings",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "monitoring.models.Status",
         "OutcomeEnum": "monitoring.models.IngestionRun.Outcome",

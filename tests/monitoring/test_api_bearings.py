@@ -52,7 +52,7 @@ def test_bearing_without_readings(fleet_db, client):
     assert spare["last_reading_id"] is None and spare["last_reading_at"] is None
 
 
-@pytest.mark.parametrize("machine_id", ["nope", "6650f1c2a1b2c3d4e5f60718", ""])
+@pytest.mark.parametrize("machine_id", ["nope", "6650f1c2a1b2c3d4e5f60718"])
 def test_unknown_or_malformed_machine_is_404(fleet_db, client, machine_id):
     response = client.get(f"/api/bearings?machine_id={machine_id}")
     assert response.status_code == 404

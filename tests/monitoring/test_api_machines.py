@@ -142,8 +142,14 @@ def test_unknown_status_names_the_value(fleet_db, client):
     assert "Broken" in body["errors"]["status"][0]
 
 
-def test_page_past_the_end_is_404(fleet_db, client):
-    error(client.get("/api/machines?page=9"), 404)
+def test_page_past_the_end_is_a_bad_page_parameter(fleet_db, client):
+    body = error(client.get("/api/machines?page=9"))
+    assert body["errors"] == {"page": ["Invalid page."]}
+
+
+def test_blank_parameters_are_refused(fleet_db, client):
+    body = error(client.get("/api/machines?customer=&area=Utilities"))
+    assert body["errors"] == {"customer": ["May not be blank."]}
 
 
 def test_unknown_params_are_all_named(fleet_db, client):
