@@ -357,3 +357,17 @@ class CustomerAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {', '.join(self.customers) or 'no customers'}"
+
+
+class DataVersion(models.Model):
+    """A counter ingestion bumps whenever it changes data: part of every dashboard cache key."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "data_versions"
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

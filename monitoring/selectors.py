@@ -34,13 +34,14 @@ from monitoring.models import (
     AreaHourlyRollup,
     Bearing,
     BearingHourlyRollup,
+    DataVersion,
     IngestionRun,
     Machine,
     Reading,
     Spectrum,
     Status,
 )
-from monitoring.services import collection
+from monitoring.services import DASHBOARD_DATA, collection
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -753,3 +754,9 @@ def stats_get(*, customers: Sequence[str] | None = None) -> dict:
         "app_version": settings.APP_VERSION,
         "server_version": server_version,
     }
+
+
+def data_version_get() -> int:
+    """The dashboard data version ingestion bumps on every change (0 before any)."""
+    doc = collection(DataVersion).find_one({"_id": DASHBOARD_DATA}, {"version": 1})
+    return doc["version"] if doc else 0

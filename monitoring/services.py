@@ -21,6 +21,7 @@ from monitoring.models import (
     AreaHourlyRollup,
     Bearing,
     BearingHourlyRollup,
+    DataVersion,
     Machine,
     Reading,
     Status,
@@ -145,6 +146,7 @@ def rollups_apply(readings: Iterable[Mapping], *, session=None) -> None:
         collection(BearingHourlyRollup).bulk_write(bearing_ops, ordered=False, session=session)
     if area_ops:
         collection(AreaHourlyRollup).bulk_write(area_ops, ordered=False, session=session)
+        data_version_bump(session=session)
 
 
 def _group_stage(key: dict, metric_paths: Mapping[str, str], extra: dict) -> dict:
@@ -210,6 +212,7 @@ def rollups_rebuild(*, since: dt.datetime | None = None, batch_size: int = 1000)
         if batch:
             target.insert_many(batch, ordered=False)
             written += len(batch)
+    data_version_bump()
     return written
 
 
@@ -300,6 +303,7 @@ def machines_refresh(machine_ids: Iterable, *, session=None) -> None:
         for mid, entry in summary.items()
     ]
     collection(Machine).bulk_write(ops, ordered=False, session=session)
+    data_version_bump(session=session)
 
 
 def latest_state_rebuild() -> int:
@@ -335,3 +339,16 @@ def latest_state_rebuild() -> int:
         bearings.bulk_write(ops, ordered=False)
     machines_refresh(collection(Machine).distinct("_id"))
     return len(latest)
+
+
+DASHBOARD_DATA = "dashboard"
+
+
+def data_version_bump(*, session=None) -> None:
+    """Mark the monitoring data as changed, so cached dashboard answers are not served again."""
+    collection(DataVersion).update_one(
+        {"_id": DASHBOARD_DATA},
+        {"$inc": {"version": 1}, "$set": {"changed_at": dt.datetime.now(dt.UTC)}},
+        upsert=True,
+        session=session,
+    )

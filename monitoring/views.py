@@ -7,7 +7,11 @@ Query parameters are checked strictly: unknown names are a 400 naming them.
 
 from __future__ import annotations
 
+import hashlib
+
 from bson import ObjectId
+from django.conf import settings
+from django.core.cache import cache
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -402,6 +406,25 @@ class DashboardViewSet(ApiViewMixin, viewsets.ViewSet):
         "status_trends": StatusTrendQuerySerializer,
     }
 
+    def _cached(self, name: str, query: dict, compute) -> dict:
+        """The serialized answer, from the cache while neither data nor time moved on.
+
+        The key holds the data version ingestion bumps on every change, so a run makes fresh
+        numbers visible at once; the short timeout bounds how far the sliding time windows
+        ("last 24 h") may lag. Redis shares the cache between app servers (REDIS_URL).
+        """
+        timeout = settings.DASHBOARD_CACHE_SECONDS
+        if timeout <= 0:
+            return compute()
+        parts = [name, sorted(query.items()), self.get_customer_scope()]
+        parts.append(selectors.data_version_get())
+        key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+        data = cache.get(key)
+        if data is None:
+            data = compute()
+            cache.set(key, data, timeout)
+        return data
+
     def _filters(self, query: dict) -> dict:
         """Selector keyword arguments for the scope and customer/area filters."""
         return {
@@ -418,8 +441,12 @@ class DashboardViewSet(ApiViewMixin, viewsets.ViewSet):
     @action(detail=False)
     def kpis(self, request):
         """Machines by status, bearings, readings in the last 24 h, last ingestion run."""
-        data = selectors.kpis_get(**self._filters(self.get_query()))
-        return Response(KpiSerializer(data).data)
+        query = self.get_query()
+
+        def compute():
+            return KpiSerializer(selectors.kpis_get(**self._filters(query))).data
+
+        return Response(self._cached("kpis", query, compute))
 
     @extend_schema(
         summary="Hourly trend",
@@ -433,10 +460,14 @@ class DashboardViewSet(ApiViewMixin, viewsets.ViewSet):
     def hourly_trends(self, request):
         """Per local hour: readings, velocity RMS, temperature, alerts."""
         query = self.get_query()
-        data = selectors.hourly_trends_get(
-            hours=query["hours"], tz=query["tz"], **self._filters(query)
-        )
-        return Response(HourlyTrendSerializer(data).data)
+
+        def compute():
+            data = selectors.hourly_trends_get(
+                hours=query["hours"], tz=query["tz"], **self._filters(query)
+            )
+            return HourlyTrendSerializer(data).data
+
+        return Response(self._cached("hourly", query, compute))
 
     @extend_schema(
         summary="Daily status trend",
@@ -448,10 +479,14 @@ class DashboardViewSet(ApiViewMixin, viewsets.ViewSet):
     def status_trends(self, request):
         """Per local day: readings in each status."""
         query = self.get_query()
-        data = selectors.status_trends_get(
-            days=query["days"], tz=query["tz"], **self._filters(query)
-        )
-        return Response(StatusTrendSerializer(data).data)
+
+        def compute():
+            data = selectors.status_trends_get(
+                days=query["days"], tz=query["tz"], **self._filters(query)
+            )
+            return StatusTrendSerializer(data).data
+
+        return Response(self._cached("status", query, compute))
 
 
 class HealthView(APIView):

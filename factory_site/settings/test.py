@@ -22,3 +22,5 @@ LOG_LEVEL = "WARNING"
 # set their own rates (tests/monitoring/test_api_throttling.py).
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "100000/minute", "user": "100000/minute"}
 CORS_ALLOWED_ORIGINS = ["https://dashboard.example.com"]
+# Tests share one process-wide cache across different data; the cache test turns it on.
+DASHBOARD_CACHE_SECONDS = 0

@@ -4,7 +4,7 @@ Generated requests (valid and invalid) go through the real WSGI application with
 over a small fleet; the run fails on any 5xx and on any response that breaks the schema.
 `make test` runs a bounded number of examples per operation; for a longer run:
 
-    SCHEMATHESIS_MAX_EXAMPLES=500 .venv/bin/python -m pytest tests/monitoring/test_api_schemathesis.py
+    SCHEMATHESIS_MAX_EXAMPLES=500 make test  # or pytest on this file
 """
 
 import json
@@ -12,9 +12,9 @@ import os
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
+from schemathesis import checks
 
 from tests.factories import build_fleet
 from tests.monitoring.conftest import TokenClient

@@ -1,0 +1,38 @@
+"""A JSON renderer on orjson: the same output as DRF's, several times faster to encode."""
+
+import datetime as dt
+import decimal
+import uuid
+
+import orjson
+from bson import ObjectId
+from django.utils.functional import Promise
+from rest_framework.renderers import BaseRenderer
+
+
+def _default(obj):
+    """What orjson cannot encode natively, encoded as DRF's JSONEncoder would."""
+    if isinstance(obj, Promise | ObjectId | uuid.UUID):
+        return str(obj)
+    if isinstance(obj, decimal.Decimal):
+        return float(obj)
+    if isinstance(obj, dt.timedelta):
+        return str(obj.total_seconds())
+    if hasattr(obj, "tolist"):  # numpy arrays and scalars
+        return obj.tolist()
+    if hasattr(obj, "__iter__"):
+        return list(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+class ORJSONRenderer(BaseRenderer):
+    """``application/json`` via orjson (UTF-8, compact, non-string dict keys allowed)."""
+
+    media_type = "application/json"
+    format = "json"
+    charset = None  # JSON is UTF-8 by definition
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)

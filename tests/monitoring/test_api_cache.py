@@ -1,0 +1,63 @@
+"""Dashboard answers are cached, and an ingestion change makes fresh numbers visible at once."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from monitoring.models import Reading
+from monitoring.services import collection, latest_state_update, rollups_apply
+from tests.factories import BearingFactory, ReadingFactory
+
+pytestmark = pytest.mark.django_db
+
+URLS = ["/api/dashboard/kpis", "/api/dashboard/trends/hourly", "/api/dashboard/trends/status"]
+
+
+@pytest.fixture
+def caching(settings):
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _ingest(reading):
+    """Store a reading's rollups and latest state as an ingestion batch does."""
+    doc = collection(Reading).find_one({"_id": reading.pk})
+    rollups_apply([doc])
+    latest_state_update({doc["bearing_id"]: doc})
+
+
+def test_second_request_is_served_from_the_cache(caching, client):
+    _ingest(ReadingFactory())
+    for url in URLS:
+        first = client.get(url)
+        with CaptureQueriesContext(connection) as ctx:
+            second = client.get(url)
+        assert second.json() == first.json()
+        data = [q for q in ctx.captured_queries if "rollups" in q["sql"] or "machines" in q["sql"]]
+        assert data == [], url  # only the token and the data version were read
+
+
+def test_an_ingestion_makes_fresh_numbers_visible(caching, client):
+    bearing = BearingFactory()
+    _ingest(ReadingFactory(bearing=bearing))
+    before = client.get("/api/dashboard/kpis").json()
+    assert before["readings_last_24h"] == 1
+    assert client.get("/api/dashboard/kpis").json() == before  # cached
+    _ingest(ReadingFactory(bearing=bearing, status="Alert"))
+    after = client.get("/api/dashboard/kpis").json()
+    assert after["readings_last_24h"] == 2
+    assert after["machines_in_alert"] == 1
+    hourly = client.get("/api/dashboard/trends/hourly").json()
+    assert sum(b["count"] for b in hourly["buckets"]) == 2
+
+
+def test_users_of_different_customers_never_share_an_entry(caching, client):
+    from tests.monitoring.conftest import TokenClient
+
+    _ingest(ReadingFactory())  # customer Acme
+    assert client.get("/api/dashboard/kpis").json()["machines_total"] == 1
+    other = TokenClient("globex-user", is_staff=False, customers=["Globex"])
+    assert other.get("/api/dashboard/kpis").json()["machines_total"] == 0
