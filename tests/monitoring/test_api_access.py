@@ -149,3 +149,10 @@ def test_session_login_works_for_the_browsable_api(fleet_db):
     browser.force_login(user)
     response = browser.get("/api/machines", HTTP_ACCEPT="text/html")
     assert response.status_code == 200 and b"Boiler Feed Pump" in response.content
+
+
+def test_docs_pages_are_public_but_the_schema_is_not(fleet_db, anonymous_client, client):
+    for url in ("/docs", "/redoc"):
+        assert anonymous_client.get(url).status_code == 200
+    assert anonymous_client.get("/api/schema/").status_code == 401
+    assert client.get("/api/schema/").status_code == 200
