@@ -129,7 +129,7 @@ class BearingAdmin(admin.ModelAdmin):
         "bearing_location", "external_id", "machine", "bearing_type", "position",
         "status_display", "last_reading_at", "last_velocity_rms",
     ]  # fmt: skip
-    list_filter = ["status", "customer", "bearing_type"]
+    list_filter = ["status", "customer", "machine", "bearing_type"]
     search_fields = ["external_id", "bearing_location", "bearing_type"]
     raw_id_fields = ["machine"]
     readonly_fields = [
@@ -167,7 +167,7 @@ class ReadingAdmin(admin.ModelAdmin):
         "timestamp", "machine_name", "bearing_location", "status_display",
         "velocity_rms", "acceleration_rms", "temperature",
     ]  # fmt: skip
-    list_filter = ["status", "customer", "area"]
+    list_filter = ["status", "customer", "area", "machine"]
     search_fields = ["external_id"]
     date_hierarchy = "timestamp"
     ordering = ["-timestamp"]

@@ -109,3 +109,23 @@ def test_reading_list_queries_do_not_grow_with_rows(admin_client, data):
     with CaptureQueriesContext(connection) as many:
         admin_client.get(url)
     assert len(many) == len(few)
+
+
+def test_readings_filter_by_status_machine_and_date(admin_client, data):
+    machine, _, reading, _ = data
+    other = ReadingFactory(status="Normal")  # another machine
+    url = reverse("admin:monitoring_reading_changelist")
+    html = admin_client.get(url, {"machine__id__exact": machine.pk}).content.decode()
+    assert reverse("admin:monitoring_reading_change", args=[reading.pk]) in html
+    assert reverse("admin:monitoring_reading_change", args=[other.pk]) not in html
+    html = admin_client.get(url, {"status__exact": "Normal"}).content.decode()
+    assert reverse("admin:monitoring_reading_change", args=[other.pk]) in html
+    assert reverse("admin:monitoring_reading_change", args=[reading.pk]) not in html
+    day = reading.timestamp
+    response = admin_client.get(
+        url, {"timestamp__year": day.year, "timestamp__month": day.month, "timestamp__day": day.day}
+    )
+    assert response.status_code == 200
+    assert (
+        reverse("admin:monitoring_reading_change", args=[reading.pk]) in response.content.decode()
+    )
