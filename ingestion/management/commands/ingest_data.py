@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingestion.client import VendorError
+from ingestion.management.arguments import iso_date
 from ingestion.progress import ProgressReporter
 from ingestion.services import (
     MAX_RANGE_DAYS,
@@ -21,16 +22,6 @@ from ingestion.services import (
 #: Exit status when another run holds the lock (EX_TEMPFAIL: try again later).
 EXIT_LOCKED = 75
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
-def _date(value: str) -> dt.date:
-    """Parse --date, naming the problem when it is not YYYY-MM-DD."""
-    try:
-        if len(value) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid date {value!r}; expected YYYY-MM-DD") from None
 
 
 def _days(value: str) -> int:
@@ -56,7 +47,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         """Declare the options."""
         when = parser.add_mutually_exclusive_group()
-        when.add_argument("--date", type=_date, help="Ingest this UTC day (YYYY-MM-DD).")
+        when.add_argument("--date", type=iso_date, help="Ingest this UTC day (YYYY-MM-DD).")
         when.add_argument(
             "--backfill-days",
             type=_days,

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from ingestion.management.arguments import iso_date
 from monitoring.services import latest_state_rebuild, rollups_rebuild
-
-
-def _date(value: str) -> dt.date:
-    """Parse --since, naming the problem when it is not YYYY-MM-DD."""
-    try:
-        if len(value) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid date {value!r}; expected YYYY-MM-DD") from None
 
 
 class Command(BaseCommand):
@@ -32,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         """Declare the options."""
         parser.add_argument(
-            "--since", type=_date, help="Only rebuild rollups from this UTC day (YYYY-MM-DD)."
+            "--since", type=iso_date, help="Only rebuild rollups from this UTC day (YYYY-MM-DD)."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
