@@ -328,7 +328,12 @@ class RangeForm(forms.Form):
 
 
 class ReadingFilterSet(django_filters.FilterSet):
-    """Filters of the reading query (``/api/data/query``)."""
+    """Filters of the reading query (``/api/data/query``): validation and schema only.
+
+    The view hands :meth:`criteria` to ``selectors.readings_page``, which builds the query in a
+    shape the readings' indexes serve (the ORM's would not); ``field_name``/``lookup_expr``
+    remain for the browsable API's filter form.
+    """
 
     machine_id = ObjectIdFilter(field_name="machine_id", help_text="Machine id (24-hex).")
     bearing_id = ObjectIdFilter(field_name="bearing_id", help_text="Bearing id (24-hex).")
@@ -366,6 +371,10 @@ class ReadingFilterSet(django_filters.FilterSet):
             "min_velocity_rms",
             "max_velocity_rms",
         ]
+
+    def criteria(self) -> dict:
+        """The validated filters by name (None or [] when absent), for a raw query."""
+        return {name: self.form.cleaned_data.get(name) for name in self.Meta.fields}
 
 
 class ActionFilterBackend(DjangoFilterBackend):

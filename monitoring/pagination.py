@@ -1,4 +1,4 @@
-"""Pagination: page numbers for lists, a cursor for the reading stream.
+"""Pagination: page numbers for lists, a (timestamp, id) cursor for the reading stream.
 
 Both refuse a ``page_size`` over the maximum with 400 instead of silently clamping it, so a client
 never believes it received everything when it did not.
@@ -6,11 +6,18 @@ never believes it received everything when it did not.
 
 from __future__ import annotations
 
-from base64 import b64decode
+import datetime as dt
+from base64 import b64decode, urlsafe_b64encode
 
-from django.utils.dateparse import parse_datetime
+from bson import ObjectId
+from django import forms
+from django.template import loader
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from monitoring.filters import is_object_id, parse_aware_datetime
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -79,14 +86,23 @@ class StandardPagination(pagination.PageNumberPagination):
         return params
 
 
-class ReadingCursorPagination(pagination.CursorPagination):
-    """Newest first, by an opaque cursor: pages stay stable while new readings arrive."""
+class ReadingCursorPagination(pagination.BasePagination):
+    """Newest first, by an opaque cursor: pages stay stable while new readings arrive.
 
+    A cursor is the base64 of a direction and the (timestamp, id) of the reading the page
+    starts after: ``n`` for older readings (``next``), ``p`` for newer ones (``previous``). The
+    view passes a ``fetch(position, newer, limit)`` that reads readings strictly beyond the
+    position in that direction: one query on an index range per page, whatever its depth (DRF's
+    CursorPagination queries through the ORM, in a shape no readings index serves on SecantusDB).
+    """
+
+    cursor_query_param = "cursor"
+    cursor_query_description = "The pagination cursor value."
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
-    # The id breaks ties between readings taken at the same instant, so pages never overlap.
-    ordering = ("-timestamp", "-id")
+    template = "rest_framework/pagination/previous_and_next.html"
+    display_page_controls = True
 
     def get_page_size(self, request):
         return page_size_from(
@@ -96,39 +112,103 @@ class ReadingCursorPagination(pagination.CursorPagination):
             maximum=self.max_page_size,
         )
 
-    def decode_cursor(self, request):
-        invalid = ValidationError({self.cursor_query_param: ["Invalid cursor."]})
+    def paginate_readings(self, fetch, request) -> list:
+        """One page of readings, newest first; remembers the links to the pages around it."""
+        self.base_url = request.build_absolute_uri()
+        size = self.get_page_size(request)
+        cursor = self.decode_cursor(request)
+        position, newer = (cursor[1:], cursor[0]) if cursor else (None, False)
+        rows = list(fetch(position=position, newer=newer, limit=size + 1))
+        more = len(rows) > size
+        rows = rows[:size]
+        if newer:
+            rows.reverse()
+        # A forward page has older readings after it if the fetch overflowed, and newer ones
+        # before it if a cursor led to it; a backward page the reverse (its cursor came from an
+        # older page, and newer readings remain if its fetch overflowed).
+        has_next = more if not newer else True
+        has_previous = more if newer else cursor is not None
+        self.next_url = self.previous_url = None
+        if rows:
+            if has_next:
+                self.next_url = self._link(False, rows[-1])
+            if has_previous:
+                self.previous_url = self._link(True, rows[0])
+        elif cursor is not None:
+            # Nothing beyond the cursor: the way back is the first page.
+            self.previous_url = remove_query_param(self.base_url, self.cursor_query_param)
+        return rows
+
+    def _link(self, newer: bool, reading) -> str:
+        """The URL of the page next to ``reading`` in one direction."""
+        timestamp = reading.timestamp
+        if timestamp.tzinfo is None:
+            timestamp = timestamp.replace(tzinfo=dt.UTC)
+        text = f"{'p' if newer else 'n'}|{timestamp.isoformat()}|{reading.pk}"
+        encoded = urlsafe_b64encode(text.encode()).decode("ascii").rstrip("=")
+        return replace_query_param(self.base_url, self.cursor_query_param, encoded)
+
+    def decode_cursor(self, request) -> tuple[bool, dt.datetime, ObjectId] | None:
+        """(newer, timestamp, id) from the cursor parameter; 400 for anything else."""
         encoded = request.query_params.get(self.cursor_query_param)
-        if encoded is not None:
-            # DRF's decoder silently drops non-base64 characters; a mangled cursor is an error.
-            try:
-                b64decode(encoded.encode("ascii"), validate=True)
-            except (ValueError, UnicodeError):
-                raise invalid from None
+        if encoded is None:
+            return None
         try:
-            cursor = super().decode_cursor(request)
-        except (NotFound, UnicodeError):
-            raise invalid from None
-        # The position is fed to a timestamp lookup: accept nothing but a datetime.
-        if cursor is not None and cursor.position is not None:
-            try:
-                valid = parse_datetime(cursor.position) is not None
-            except ValueError:
-                valid = False
-            if not valid:
-                raise invalid
-        return cursor
+            raw = encoded.encode("ascii")
+            text = b64decode(raw + b"=" * (-len(raw) % 4), altchars=b"-_", validate=True)
+            direction, timestamp, pk = text.decode("utf-8").split("|")
+            if direction not in ("n", "p") or not is_object_id(pk):
+                raise ValueError(direction)
+            # The position feeds a timestamp comparison: nothing but an aware datetime.
+            at = parse_aware_datetime(timestamp)
+        except (ValueError, forms.ValidationError):
+            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
+        return direction == "p", at, ObjectId(pk)
+
+    def get_paginated_response(self, data):
+        return Response({"next": self.next_url, "previous": self.previous_url, "results": data})
+
+    def get_html_context(self):
+        return {"previous_url": self.previous_url, "next_url": self.next_url}
+
+    def to_html(self):
+        return loader.get_template(self.template).render(self.get_html_context())
+
+    def get_paginated_response_schema(self, schema):
+        # Real cursors: the pages after and before a reading at 2026-03-10T12:25:00Z.
+        url = "http://api.example.org/api/data/query?cursor="
+        tail = "MDI2LTAzLTEwVDEyOjI1OjAwKzAwOjAwfDY2NTBmMWMyYTFiMmMzZDRlNWY2MDcxOA"
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {**link, "example": f"{url}bnwy{tail}"},
+                "previous": {**link, "example": f"{url}cHwy{tail}"},
+                "results": schema,
+            },
+        }
 
     def get_schema_operation_parameters(self, view):
-        params = super().get_schema_operation_parameters(view)
-        for param in params:
-            if param["name"] == self.page_size_query_param:
-                param["schema"] = {
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": self.cursor_query_description,
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Results per page (default {self.page_size}, at most "
+                f"{self.max_page_size}; more is refused with 400).",
+                "schema": {
                     "type": "integer",
                     "minimum": 1,
                     "maximum": self.max_page_size,
                     "default": self.page_size,
-                }
-                param["description"] = f"Results per page (default {self.page_size}, at most "
-                param["description"] += f"{self.max_page_size}; more is refused with 400)."
-        return params
+                },
+            },
+        ]

@@ -10,6 +10,26 @@ Raw reads are ``aggregate`` pipelines with flat projections: SecantusDB mishandl
 projections the ORM emits across relations (docs/stack-notes.md), and ``aggregate`` is what the
 backend's query log records, so query-count tests see every round trip. Datetimes come back
 from pymongo naive in UTC; :func:`_utc` makes them aware.
+
+Reading queries and the planners (tests/monitoring/test_api_index_use.py checks every one)
+----------------------------------------------------------------------------------------------
+Readings are indexed on (machine_id, -timestamp), (bearing_id, -timestamp),
+(customer, -timestamp) and (-timestamp). SecantusDB plans an index only when *every*
+predicate of the pipeline's first ``$match`` lies on that index: an ``$in`` next to another
+predicate, a top-level ``$or``, an ``_id`` next to anything else, or a pipeline without a
+``$match`` is a collection scan; it never merges consecutive ``$match`` stages, and it honours
+``$sort: {timestamp, _id}`` + ``$limit`` only after a timestamp range. MongoDB merges the
+stages and plans the same index. So every reading query is built by :func:`reading_stages`:
+a first ``$match`` with a timestamp range (always) and at most one equality leading an index,
+then a second ``$match`` with the rest. What one range cannot express (two disjoint time
+ranges) is one query per range, a fixed number of them. The ORM cannot produce this shape (it
+puts every filter in one ``$match`` and adds an ``$addFields`` before a cursor's ``$sort``),
+so readings are never read through querysets on hot paths.
+
+An index range is not yet a bounded read for a page of :func:`readings_page`: SecantusDB reads
+the whole matching range before a ``$sort`` + ``$limit`` (no limit push-down), and MongoDB can
+take ``timestamp`` order from the index but not the ``_id`` tie-break, which no readings index
+holds, so it sorts the matching range in memory. Indexes ending in ``_id`` would fix MongoDB.
 """
 
 from __future__ import annotations
@@ -27,6 +47,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_mongodb_backend.queryset import MongoQuerySet
 
 from ingestion.signal import bearing_fault_frequencies, decode_float32, spectrum_peaks
 from monitoring.models import (
@@ -140,6 +161,39 @@ def _match(
     return match
 
 
+# Fields leading a (field, -timestamp) index on readings, most selective first.
+READING_INDEX_KEYS = ("bearing_id", "machine_id", "customer")
+# Bounds that hold every stored reading, for queries that need a timestamp range to plan an index.
+TIME_MIN = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+TIME_MAX = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+_NO_VALUE = object()
+
+
+def _single_value(condition: Any) -> Any:
+    """The one value an equality or a one-item ``$in`` allows, else ``_NO_VALUE``."""
+    if not isinstance(condition, dict):
+        return condition
+    values = condition.get("$in") if len(condition) == 1 else None
+    if isinstance(values, list | tuple) and len(values) == 1:
+        return values[0]
+    return _NO_VALUE
+
+
+def reading_stages(timestamp: dict, conditions: dict | None = None) -> list[dict]:
+    """``$match`` stages for readings in a timestamp range meeting ``conditions`` (None: any)."""
+    # First the range and at most one equality leading an index, then the rest (module doc).
+    rest = {k: v for k, v in (conditions or {}).items() if v is not None}
+    first: dict[str, Any] = {}
+    for key in READING_INDEX_KEYS:
+        value = _single_value(rest.get(key, _NO_VALUE))
+        if value is not _NO_VALUE:
+            first[key] = value
+            del rest[key]
+            break
+    first["timestamp"] = timestamp
+    return [{"$match": first}, {"$match": rest}] if rest else [{"$match": first}]
+
+
 def scope_queryset(queryset: QuerySet, customers: Sequence[str] | None) -> QuerySet:
     """A queryset restricted to the customers in scope (``None`` = all)."""
     if customers is None:
@@ -170,8 +224,77 @@ def bearings_list(*, customers: Sequence[str] | None = None) -> QuerySet[Bearing
 
 
 def readings_list(*, customers: Sequence[str] | None = None) -> QuerySet[Reading]:
-    """Readings in scope, newest first (never their spectra: those live apart)."""
+    """Readings in scope, newest first (for forms; the API pages with :func:`readings_page`)."""
     return scope_queryset(Reading.objects.order_by("-timestamp", "-id"), customers)
+
+
+# Every reading column, present (null when missing) in every row: raw_aggregate takes its
+# columns from the first row, so a sparse first document would defer fields of the others.
+READING_COLUMNS = {
+    f.column: {"$ifNull": [f"${f.column}", None]}
+    for f in Reading._meta.concrete_fields
+    if f.column != "_id"
+}
+
+
+def _reading_instances(pipeline: list[dict]) -> list[Reading]:
+    """Reading instances from a pipeline over readings (one query, every field loaded)."""
+    # Reading's default manager is Django's; MongoQuerySet adds raw_aggregate to any model.
+    readings = MongoQuerySet(Reading)
+    return list(readings.raw_aggregate([*pipeline, {"$project": READING_COLUMNS}]))
+
+
+def readings_page(
+    *,
+    limit: int,
+    position: tuple[dt.datetime, Any] | None = None,
+    newer: bool = False,
+    customers: Sequence[str] | None = None,
+    machine_id=None,
+    bearing_id=None,
+    customer: Sequence[str] | None = None,
+    area: Sequence[str] | None = None,
+    status: Sequence[str] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    min_velocity_rms: float | None = None,
+    max_velocity_rms: float | None = None,
+) -> list[Reading]:
+    """Up to ``limit`` matching readings past a (timestamp, id) ``position``, in walking order."""
+    # Older than the position, newest first; with ``newer``, newer than it, oldest first. Ties
+    # on the timestamp are ordered by id, so pages neither overlap nor skip readings.
+    low, high = start, end or TIME_MAX
+    conditions: dict[str, Any] = {
+        "machine_id": machine_id,
+        "bearing_id": bearing_id,
+        "customer": customer_condition(customers, customer),
+        "area": {"$in": list(area)} if area else None,
+        "status": {"$in": list(status)} if status else None,
+    }
+    velocity = {}
+    if min_velocity_rms is not None:
+        velocity["$gte"] = min_velocity_rms
+    if max_velocity_rms is not None:
+        velocity["$lte"] = max_velocity_rms
+    if velocity:
+        conditions["velocity.rms"] = velocity
+    direction = 1 if newer else -1
+    if position is not None:
+        at, pk = position
+        if newer:
+            low = at if low is None else max(low, at)
+            conditions["$or"] = [{"timestamp": {"$gt": at}}, {"_id": {"$gt": pk}}]
+        else:
+            high = min(high, at)
+            conditions["$or"] = [{"timestamp": {"$lt": at}}, {"_id": {"$lt": pk}}]
+    timestamp = {"$lte": high} if low is None else {"$gte": low, "$lte": high}
+    return _reading_instances(
+        [
+            *reading_stages(timestamp, conditions),
+            {"$sort": {"timestamp": direction, "_id": direction}},
+            {"$limit": limit},
+        ]
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,9 +310,12 @@ def latest_readings_get(
     ids = [b.last_reading_id for b in bearings if b.last_reading_id is not None]
     readings = {}
     if ids:
-        # No ordering: the bearings give the order, and a sort would be wasted work.
-        latest = scope_queryset(Reading.objects.filter(pk__in=ids), customers).order_by()
-        readings = {r.pk: r for r in latest}
+        # By id alone (the _id index), the scope checked in a stage of its own; no sort: the
+        # bearings give the order.
+        pipeline = [{"$match": {"_id": {"$in": ids}}}]
+        if customers is not None:
+            pipeline.append({"$match": {"customer": {"$in": list(customers)}}})
+        readings = {r.pk: r for r in _reading_instances(pipeline)}
     return [(b, readings.get(b.last_reading_id)) for b in bearings]
 
 
@@ -210,7 +336,6 @@ def _reading_counts(
     first_full, last_full = ceil_hour(start), floor_hour(end)
     key = f"${group_key}" if group_key else None
     counts: dict = {}
-    edges: list[dict] = []
     if first_full < last_full:
         for row in _aggregate(
             rollup_model,
@@ -220,19 +345,17 @@ def _reading_counts(
             ],
         ):
             counts[row["_id"]] = counts.get(row["_id"], 0) + row["n"]
-        if start < first_full:
-            edges.append({"timestamp": {"$gte": start, "$lt": first_full}})
-        edges.append({"timestamp": {"$gte": last_full, "$lte": end}})
+        # One query per edge (no index range holds both); both even when the first is empty
+        # (an aligned start), so the round trips depend only on whether a full hour exists.
+        edges = [{"$gte": start, "$lt": first_full}, {"$gte": last_full, "$lte": end}]
     else:
-        edges.append({"timestamp": {"$gte": start, "$lte": end}})
-    for row in _aggregate(
-        Reading,
-        [
-            {"$match": {**reading_match, "$or": edges}},
-            {"$group": {"_id": key, "n": {"$sum": 1}}},
-        ],
-    ):
-        counts[row["_id"]] = counts.get(row["_id"], 0) + row["n"]
+        edges = [{"$gte": start, "$lte": end}]
+    for edge in edges:
+        for row in _aggregate(
+            Reading,
+            [*reading_stages(edge, reading_match), {"$group": {"_id": key, "n": {"$sum": 1}}}],
+        ):
+            counts[row["_id"]] = counts.get(row["_id"], 0) + row["n"]
     return counts
 
 
@@ -314,13 +437,13 @@ def timeseries_get(
 
 
 def _raw_points(points, *, base, start, end, metrics, **_) -> None:
-    """Fill ``points`` from readings in [start, end] (uses the (machine, -timestamp) index)."""
+    """Fill ``points`` from readings in [start, end] (machine or bearing index, by time)."""
     projection = {"_id": 0, "bearing_id": 1, "timestamp": 1}
     projection.update({METRICS[m][1]: 1 for m in metrics})
     rows = _aggregate(
         Reading,
         [
-            {"$match": {**base, "timestamp": {"$gte": start, "$lte": end}}},
+            *reading_stages({"$gte": start, "$lte": end}, base),
             {"$sort": {"timestamp": 1}},
             {"$project": projection},
         ],
@@ -372,12 +495,13 @@ def _bucket_points(points, *, base, start, end, metrics, interval, agg) -> None:
 
 def fft_get(*, reading_id, customers: Sequence[str] | None = None) -> dict | None:
     """A reading's spectrum with peaks and bearing fault frequencies; None if there is none."""
+    # By id alone (the _id index); the scope is checked on the one document found.
     reading = (
-        scope_queryset(Reading.objects.filter(pk=reading_id), customers)
+        Reading.objects.filter(pk=reading_id)
         .only("id", "machine_id", "bearing_id", "timestamp", "customer")
         .first()
     )
-    if reading is None:
+    if reading is None or (customers is not None and reading.customer not in customers):
         return None
     spectrum = Spectrum.objects.filter(reading_id=reading.pk).first()
     if spectrum is None:
@@ -544,7 +668,7 @@ def hourly_trends_get(
         model = AreaHourlyRollup
     else:
         pipeline = [
-            {"$match": {**match, "timestamp": {"$gte": starts[0], "$lt": end}}},
+            *reading_stages({"$gte": starts[0], "$lt": end}, match),
             {
                 "$group": {
                     "_id": {
@@ -621,7 +745,7 @@ def status_trends_get(
         model = AreaHourlyRollup
     else:
         pipeline = [
-            {"$match": {**match, "timestamp": {"$gte": bounds[0], "$lt": bounds[-1]}}},
+            *reading_stages({"$gte": bounds[0], "$lt": bounds[-1]}, match),
             {
                 "$group": {
                     "_id": {
@@ -690,40 +814,71 @@ STATS_COLLECTIONS = {
 }
 
 
-def _edge_reading(customers: Sequence[str] | None, *, newest: bool) -> dt.datetime | None:
-    """The oldest/newest reading time: find its hour in the small area rollups, then look
-    only at readings of that hour, so no sort over all readings is needed."""
-    direction = -1 if newest else 1
-    match = _match(customers, count={"$gt": 0})
-    hour_rows = _aggregate(
+def _reading_summary(
+    customers: Sequence[str] | None,
+) -> tuple[int, dt.datetime | None, dt.datetime | None]:
+    """Readings in scope and their oldest and newest time, found via the area rollups."""
+    # Ingestion adds to the rollups in the transaction that stores the readings, so their
+    # counts are the readings' count; counting readings reads them all (SecantusDB walks every
+    # document even for an estimated count) or, for a customer, its whole index range. The
+    # first and last rollup hours bound two small reads for the exact times.
+    scope = {"customer": customer_condition(customers)}
+    summary = _aggregate(
         AreaHourlyRollup,
         [
-            {"$match": match},
-            {"$sort": {"hour": direction}},
-            {"$limit": 1},
-            {"$project": {"_id": 0, "hour": 1}},
+            {"$match": _match(customers, count={"$gt": 0})},
+            {
+                "$group": {
+                    "_id": None,
+                    "n": {"$sum": "$count"},
+                    "first": {"$min": "$hour"},
+                    "last": {"$max": "$hour"},
+                }
+            },
         ],
     )
-    if hour_rows:
-        hour = _utc(hour_rows[0]["hour"])
-        window = {"timestamp": {"$gte": hour, "$lt": hour + HOUR}}
-    else:
-        window = {}  # no rollups (never built): fall back to the timestamp index
-    rows = _aggregate(
-        Reading,
-        [
-            {"$match": {**_match(customers), **window}},
-            {"$group": {"_id": None, "t": {"$max" if newest else "$min": "$timestamp"}}},
-        ],
-    )
-    return _utc(rows[0]["t"]) if rows else None
+    if not summary:
+        # No rollup in scope (never built; normally no readings either): one read over all time.
+        rows = _aggregate(
+            Reading,
+            [
+                *reading_stages({"$gte": TIME_MIN, "$lte": TIME_MAX}, scope),
+                {
+                    "$group": {
+                        "_id": None,
+                        "n": {"$sum": 1},
+                        "first": {"$min": "$timestamp"},
+                        "last": {"$max": "$timestamp"},
+                    }
+                },
+            ],
+        )
+        if not rows:
+            return 0, None, None
+        return rows[0]["n"], _utc(rows[0]["first"]), _utc(rows[0]["last"])
+    edges = []
+    for hour, op in ((summary[0]["first"], "$min"), (summary[0]["last"], "$max")):
+        hour = _utc(hour)
+        rows = _aggregate(
+            Reading,
+            [
+                *reading_stages({"$gte": hour, "$lt": hour + HOUR}, scope),
+                {"$group": {"_id": None, "t": {op: "$timestamp"}}},
+            ],
+        )
+        edges.append(_utc(rows[0]["t"]) if rows else None)
+    return summary[0]["n"], edges[0], edges[1]
 
 
 def stats_get(*, customers: Sequence[str] | None = None) -> dict:
     """Document counts, storage size, reading time range, last run and versions."""
     database = connection.database
+    readings, oldest, newest = _reading_summary(customers)
     counts = {}
     for name, model in STATS_COLLECTIONS.items():
+        if model is Reading:
+            counts[name] = readings
+            continue
         coll = collection(model)
         has_customer = any(f.name == "customer" for f in model._meta.get_fields())
         if customers is None:
@@ -748,8 +903,8 @@ def stats_get(*, customers: Sequence[str] | None = None) -> dict:
         "storage_size_bytes": storage.get("storageSize") if scope_sizes else None,
         "data_size_bytes": storage.get("dataSize") if scope_sizes else None,
         "index_size_bytes": storage.get("indexSize") if scope_sizes else None,
-        "oldest_reading_at": _edge_reading(customers, newest=False),
-        "newest_reading_at": _edge_reading(customers, newest=True),
+        "oldest_reading_at": oldest,
+        "newest_reading_at": newest,
         "last_ingestion": _last_run(customers),
         "app_version": settings.APP_VERSION,
         "server_version": server_version,

@@ -49,7 +49,9 @@ def _urls(f, name):
             f"/api/machines/{m3}/timeseries?interval=raw",
             f"/api/machines/{m1}/timeseries?interval=raw&metrics=velocity.rms,"
             "velocity.peak,temperature,acceleration.kurtosis",
-            5,
+            # Machine, bearings, rollup counts, one count per partial edge hour (an index range
+            # each: one query with an $or of both ranges scans readings on SecantusDB), points.
+            6,
         ),
         "hour": (
             f"/api/machines/{m3}/timeseries?interval=hour",
@@ -64,9 +66,12 @@ def _urls(f, name):
         "auto": (
             f"/api/machines/{m3}/timeseries",
             f"/api/machines/{m1}/timeseries?start=2026-01-01T00:00:00Z",
-            5,
+            # As raw; both edge counts are sent even when the start is hour-aligned.
+            6,
         ),
-        "kpis": ("/api/dashboard/kpis?customer=Acme", "/api/dashboard/kpis", 4),
+        # Machines, area rollups, one count per partial edge hour of the 24 h window (an $or
+        # of both ranges scans readings on SecantusDB), last run.
+        "kpis": ("/api/dashboard/kpis?customer=Acme", "/api/dashboard/kpis", 5),
         "hourly": (
             "/api/dashboard/trends/hourly?hours=1",
             "/api/dashboard/trends/hourly?hours=720",
@@ -77,8 +82,10 @@ def _urls(f, name):
             "/api/dashboard/trends/status?days=90",
             1,
         ),
-        # Plus the collection counts, dbStats and buildInfo: commands, which are not logged.
-        "stats": ("/api/stats", "/api/stats", 5),
+        # Area rollups (reading count, first and last hour), the oldest and newest reading in
+        # those hours, last run; plus the other collections' counts, dbStats and buildInfo:
+        # commands, which are not logged. (Was 5: two rollup reads for the hours, no count.)
+        "stats": ("/api/stats", "/api/stats", 4),
         "fft": (
             f"/api/readings/{f.readings[3].pk}/fft",
             f"/api/readings/{f.readings[3].pk}/fft",
