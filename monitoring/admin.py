@@ -46,10 +46,17 @@ def _fmt(value, unit: str, digits: int = 3) -> str:
 
 
 class BearingInline(admin.TabularInline):
-    """Bearings edited on their machine's page."""
+    """Bearings edited on their machine's page (measured ones cannot be deleted here)."""
 
     model = Bearing
     extra = 0
+
+    def has_delete_permission(self, request, obj=None):
+        # obj is the machine: once it has readings, its bearings keep theirs too.
+        if obj is not None and obj.last_reading_at is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
     fields = [
         "external_id", "bearing_location", "bearing_type", "position",
         "rolling_elements", "ball_diameter_mm", "pitch_diameter_mm", "contact_angle_deg",
@@ -57,8 +64,28 @@ class BearingInline(admin.TabularInline):
     show_change_link = True
 
 
+class KeepsMeasuredDataMixin:
+    """No deleting, in the admin, of machines or bearings that have readings.
+
+    Deleting one would cascade to its readings while the hourly rollups and dashboards kept
+    counting them; measured history is not something to lose by a click. Unmeasured (e.g.
+    mistyped) ones can still be deleted, one at a time.
+    """
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.last_reading_at is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        # The bulk action would bypass the per-object check above.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
 @admin.register(Machine)
-class MachineAdmin(admin.ModelAdmin):
+class MachineAdmin(KeepsMeasuredDataMixin, admin.ModelAdmin):
     """Machines with their latest state; bearings inline."""
 
     list_display = [
@@ -122,7 +149,7 @@ class MachineAdmin(admin.ModelAdmin):
 
 
 @admin.register(Bearing)
-class BearingAdmin(admin.ModelAdmin):
+class BearingAdmin(KeepsMeasuredDataMixin, admin.ModelAdmin):
     """Bearings with their geometry and latest state."""
 
     list_display = [

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from monitoring.models import Machine, Reading
 from monitoring.services import latest_state_rebuild
 from tests.factories import BearingFactory, ReadingFactory, SpectrumFactory
 
@@ -129,3 +130,21 @@ def test_readings_filter_by_status_machine_and_date(admin_client, data):
     assert (
         reverse("admin:monitoring_reading_change", args=[reading.pk]) in response.content.decode()
     )
+
+
+def test_measured_machines_and_bearings_cannot_be_deleted(admin_client, data):
+    machine, bearing, _, _ = data
+    for name, obj in (("machine", machine), ("bearing", bearing)):
+        url = reverse(f"admin:monitoring_{name}_delete", args=[obj.pk])
+        assert admin_client.get(url).status_code == 403
+        assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    assert Reading.objects.count() == 1
+
+
+def test_unmeasured_machine_can_be_deleted(admin_client):
+    from tests.factories import MachineFactory
+
+    machine = MachineFactory()
+    url = reverse("admin:monitoring_machine_delete", args=[machine.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Machine.objects.filter(pk=machine.pk).exists()
