@@ -12,6 +12,14 @@ SecantusDB fix or a switch to MongoDB cannot silently change behaviour.
    Django emits it for ``values("machine__name")``. Code in this project annotates with
    ``F("machine__name")`` instead (see tests/test_compat.py), and selectors build their own
    pipelines with flat projections.
+3. A range on the middle key of a three-key index returns wrong documents: with an index
+   (machine_id, -timestamp, -_id), ``{machine_id: X, timestamp: {$gte: a, $lte: b}}`` misses
+   some and returns others outside the range. Readings therefore keep two-key indexes
+   (machine, -timestamp) and friends (monitoring/models.py); a range on the last key of a
+   three-key index, as on the rollups' (customer, area, hour), is answered correctly.
+4. Its planner never uses a partial index and uses an index only when every predicate of the
+   first ``$match`` is on that index: see monitoring/migrations/0003 (full unique indexes) and
+   the "Query shapes" notes in monitoring/selectors.py. These cost speed, not correctness.
 """
 
 

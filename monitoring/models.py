@@ -173,13 +173,14 @@ class Reading(models.Model):
     class Meta:
         db_table = "readings"
         ordering = ["-timestamp"]
-        # Each ends in _id: the newest-first cursor breaks timestamp ties by _id, and MongoDB
-        # can only walk the index (instead of sorting the range in memory) when the index
-        # holds the whole sort key. The prefixes serve the time-range queries as before.
+        # The seed's (machine, -timestamp) and (bearing, -timestamp), one per customer, and
+        # (-timestamp, -_id) for the unfiltered newest-first cursor (ties broken by _id).
+        # Not (machine, -timestamp, -_id): SecantusDB answers a range on the middle key of a
+        # three-key index wrongly (factory_site/compat.py, bug 3).
         indexes = [
-            models.Index(fields=["machine", "-timestamp", "-id"], name="reading_machine_ts_id"),
-            models.Index(fields=["bearing", "-timestamp", "-id"], name="reading_bearing_ts_id"),
-            models.Index(fields=["customer", "-timestamp", "-id"], name="reading_customer_ts_id"),
+            models.Index(fields=["machine", "-timestamp"], name="reading_machine_ts"),
+            models.Index(fields=["bearing", "-timestamp"], name="reading_bearing_ts"),
+            models.Index(fields=["customer", "-timestamp"], name="reading_customer_ts"),
             models.Index(fields=["-timestamp", "-id"], name="reading_ts_id"),
         ]
 

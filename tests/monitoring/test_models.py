@@ -68,9 +68,9 @@ def test_seed_indexes_exist():
     assert (("customer", 1),) in keys("machines")
     assert (("area", 1), ("subarea", 1)) in keys("machines")
     assert (("machine_id", 1),) in keys("bearings")
-    # The seed's (machine, -timestamp) and (bearing, -timestamp), with _id for the cursor order.
-    assert (("machine_id", 1), ("timestamp", -1), ("_id", -1)) in keys("readings")
-    assert (("bearing_id", 1), ("timestamp", -1), ("_id", -1)) in keys("readings")
+    assert (("machine_id", 1), ("timestamp", -1)) in keys("readings")
+    assert (("bearing_id", 1), ("timestamp", -1)) in keys("readings")
+    assert (("timestamp", -1), ("_id", -1)) in keys("readings")
     assert (("external_id", 1),) in keys("readings")
     assert (("reading_id", 1),) in keys("spectra")
 
