@@ -6,3 +6,7 @@ class MonitoringConfig(AppConfig):
 
     default_auto_field = "django_mongodb_backend.fields.ObjectIdAutoField"
     name = "monitoring"
+
+    def ready(self):
+        # Connects the token cache's invalidation signals.
+        from monitoring import authentication  # noqa: F401

@@ -156,3 +156,22 @@ def test_docs_pages_are_public_but_the_schema_is_not(fleet_db, anonymous_client,
         assert anonymous_client.get(url).status_code == 200
     assert anonymous_client.get("/api/schema/").status_code == 401
     assert client.get("/api/schema/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_deleted_token_or_deactivated_user_stops_working_at_once(settings):
+    settings.API_TOKEN_CACHE_SECONDS = 60
+    client = TokenClient("revoked", is_staff=True)
+    assert client.get("/api/stats").status_code == 200
+    assert client.get("/api/stats").status_code == 200  # now served from the token cache
+    user = get_user_model().objects.get(username="revoked")
+    user.is_active = False
+    user.save()
+    assert client.get("/api/stats").status_code == 401
+    user.is_active = True
+    user.save()
+    assert client.get("/api/stats").status_code == 200
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    assert client.get("/api/stats").status_code == 401
