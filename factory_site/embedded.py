@@ -191,11 +191,20 @@ def stop(storage_path: Path) -> ServerState | None:
         if not state or not _pid_alive(state.pid):
             return None
         os.kill(state.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while time.monotonic() < deadline and _pid_alive(state.pid):
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(state.pid, os.WNOHANG)
-            time.sleep(0.05)
-        if _pid_alive(state.pid):
+        if not _wait_gone(state.pid, STOP_TIMEOUT_S):
+            # It did not shut down cleanly in time; WiredTiger recovers on the next start.
             os.kill(state.pid, signal.SIGKILL)
+            _wait_gone(state.pid, STOP_TIMEOUT_S)
         return state
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    """Wait until a process has exited (reaping it if it is our child); False on timeout."""
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid):
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
