@@ -1063,6 +1063,7 @@ def run(options: argparse.Namespace, procs: Processes, tmp: Path) -> dict:
         if row[f"http@{sizes[-1]}"].get("error")
         or (row[f"http@{sizes[-1]}"].get("p50") or 0) > 2000
     }
+    slow &= {e.name for e in ep.ENDPOINTS if e.load_weight}  # only what the mix would draw
     loads = []
     for exclude in [slow, set()] if slow else [set()]:
         what = f"without {', '.join(sorted(exclude))}" if exclude else "full mix"
