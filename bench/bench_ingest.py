@@ -1,6 +1,10 @@
 """Ingestion benchmark: end-to-end readings/s against raw insert_many on the same server.
 
-    .venv/bin/python bench/bench_ingest.py [--days 3] [--interval-minutes 60]
+    .venv/bin/python bench/bench_ingest.py [--days 1] [--interval-minutes 10]
+
+The defaults are the design cadence (every bearing every 10 minutes, six readings per hourly
+rollup bucket); ``--interval-minutes 60`` is the worst case for rollups (one bucket per
+reading, so the rollup inserts are as many as the reading inserts).
 
 Starts a throwaway embedded database and the vendor simulator, and:
 
@@ -65,8 +69,10 @@ class _Replay(BaseHTTPRequestHandler):
 def bench_main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=3, help="Days to backfill (default 3).")
-    parser.add_argument("--interval-minutes", type=int, default=60, help="Per bearing.")
+    parser.add_argument("--days", type=int, default=1, help="Days to backfill (default 1).")
+    parser.add_argument(
+        "--interval-minutes", type=int, default=10, help="Per bearing (default 10)."
+    )
     parser.add_argument("--n-samples", type=int, default=4096, help="Waveform length.")
     options = parser.parse_args()
 

@@ -189,20 +189,13 @@ def readings_add(
     already written); maintain rollups and latest state; return seconds taken.
 
     Reading ``n`` is bearing ``n % len(bearings)`` at ``end - (n // len(bearings)) * 10 min``.
-    Batches end on hour boundaries, so each bearing-hour rollup bucket is complete in one batch;
-    buckets older than everything already stored are therefore new, and their upsert result is
-    inserted directly (``_rollups_write``), which is 4x faster on SecantusDB and gives the same
-    documents. Buckets that may already exist (the hour the previous load ended in) are upserted.
+    Batches end on hour boundaries; rollups go through the same ``rollups_apply`` ingestion
+    uses (new buckets inserted, stored ones incremented).
     """
     _, services = _models()
     started = time.perf_counter()
     readings = services.collection(_models()[0].Reading)
     per_slot = len(bearings)
-    # Everything at or after this hour may already have rollups; anything older cannot.
-    boundary = None
-    if offset:
-        oldest_slot = (offset - 1) // per_slot
-        boundary = services.hour_start(end - oldest_slot * INTERVAL)
     batch: list[dict] = []
     latest: dict = {}
     slot_cache: tuple[int, dict] | None = None
@@ -212,7 +205,7 @@ def readings_add(
         when = end - slot * INTERVAL
         hour = services.hour_start(when)
         if len(batch) >= BATCH and hour != previous_hour:
-            _flush(readings, batch, boundary)
+            _flush(readings, batch)
             batch = []
         previous_hour = hour
         if slot_cache is None or slot_cache[0] != slot:
@@ -223,54 +216,15 @@ def readings_add(
         if bearing["_id"] not in latest or latest[bearing["_id"]]["timestamp"] < when:
             latest[bearing["_id"]] = doc
     if batch:
-        _flush(readings, batch, boundary)
+        _flush(readings, batch)
     services.latest_state_update(latest)
     return time.perf_counter() - started
 
 
-def _upsert_result(op) -> dict | None:
-    """The document an upsert creates when nothing matches its filter (None if unknown)."""
-    query, update = getattr(op, "_filter", None), getattr(op, "_doc", None)
-    if not isinstance(query, dict) or not isinstance(update, dict):
-        return None
-    if set(update) - {"$setOnInsert", "$inc", "$min", "$max", "$set"}:
-        return None
-    doc = dict(query)
-    for operator in ("$setOnInsert", "$set", "$inc", "$min", "$max"):
-        for path, value in update.get(operator, {}).items():
-            target = doc
-            *parents, last = path.split(".")
-            for part in parents:
-                target = target.setdefault(part, {})
-            target[last] = value
-    return doc
-
-
-def _rollups_write(model, ops: list, boundary: dt.datetime | None) -> None:
-    """Write rollup upserts: buckets known to be new as inserts, the others as upserts."""
+def _flush(readings, batch: list[dict]) -> None:
     _, services = _models()
-    upserts, inserts = [], []
-    for op in ops:
-        hour = op._filter.get("hour") if hasattr(op, "_filter") else None
-        doc = _upsert_result(op) if hour is not None else None
-        if doc is None or (boundary is not None and hour >= boundary):
-            upserts.append(op)
-        else:
-            inserts.append(doc)
-    coll = services.collection(model)
-    if inserts:
-        coll.insert_many(inserts, ordered=False)
-    if upserts:
-        coll.bulk_write(upserts, ordered=False)
-
-
-def _flush(readings, batch: list[dict], boundary: dt.datetime | None) -> None:
-    models, services = _models()
     readings.insert_many(batch, ordered=False)
-    bearing_ops, area_ops = services.rollup_operations(batch)
-    _rollups_write(models.BearingHourlyRollup, bearing_ops, boundary)
-    # Area buckets are few (customers x areas per hour): always the real upsert.
-    services.collection(models.AreaHourlyRollup).bulk_write(area_ops, ordered=False)
+    services.rollups_apply(batch)
 
 
 # --------------------------------------------------------------------------------------------

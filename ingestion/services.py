@@ -68,9 +68,11 @@ from monitoring.models import (
     Spectrum,
 )
 from monitoring.services import (
+    RollupDelta,
     collection,
     latest_state_update,
     machines_refresh,
+    rollup_delta,
     rollups_apply,
 )
 
@@ -86,7 +88,7 @@ __all__ = [
     "vendor_client_from_settings",
 ]
 
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 1000
 #: How many skipped ids the run record keeps as examples (the log has them all).
 SKIPPED_EXAMPLES = 20
 #: Longest range one run may cover; longer backfills are several runs.
@@ -409,12 +411,20 @@ def _latest_by_bearing(readings: Iterable[dict]) -> dict:
     return latest
 
 
-def batch_store(*, readings: list[dict], spectra: list[dict], run_id=None, run_fields=None) -> int:
+def batch_store(
+    *,
+    readings: list[dict],
+    spectra: list[dict],
+    run_id=None,
+    run_fields=None,
+    delta: RollupDelta | None = None,
+) -> int:
     """Store one batch in one transaction; return how many readings were new.
 
     The fast path inserts (the caller already left out stored readings); if an insert still
     collides on ``external_id`` the transaction is aborted and redone with upserts, so only
-    readings really inserted feed the rollups and latest state.
+    readings really inserted feed the rollups and latest state. ``delta`` is
+    ``rollup_delta(readings)``, computed by the caller off the writer thread.
     """
     reading_coll, spectrum_coll = collection(Reading), collection(Spectrum)
     run_coll = collection(IngestionRun)
@@ -433,7 +443,7 @@ def batch_store(*, readings: list[dict], spectra: list[dict], run_id=None, run_f
         inserted.clear()
         reading_coll.insert_many(readings, ordered=True, session=session)
         spectrum_coll.insert_many(spectra, ordered=True, session=session)
-        rollups_apply(readings, session=session)
+        rollups_apply(readings, session=session, delta=delta)
         latest_state_update(_latest_by_bearing(readings), session=session)
         record_run(session, len(readings))
         inserted.extend(readings)
@@ -739,11 +749,14 @@ def _run_body(
                 heartbeat.check()
             batch_r, batch_s = readings, spectra
             fields = counters.run_fields()
+            # Computed here, while the writer thread waits on the database for the last batch.
+            delta = rollup_delta(batch_r)
 
             def write() -> tuple[int, int]:
                 new = batch_store(
-                    readings=batch_r, spectra=batch_s, run_id=run.pk, run_fields=fields
-                )
+                    readings=batch_r, spectra=batch_s, run_id=run.pk, run_fields=fields,
+                    delta=delta,
+                )  # fmt: skip
                 return new, len(batch_r)
 
             counters.written(*writer.submit(write))

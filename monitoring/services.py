@@ -1,6 +1,6 @@
 """Writes that keep the denormalized read models right: hourly rollups and latest state.
 
-Ingestion calls :func:`rollup_operations` for the readings a run newly inserted (so a re-run
+Ingestion calls :func:`rollups_apply` for the readings a run newly inserted (so a re-run
 adds nothing twice) and :func:`latest_state_update` for the bearings it touched; the rebuild
 functions recompute both from readings, and a test holds the two paths equal.
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from django.db import connection
 from pymongo import UpdateOne
@@ -71,21 +72,31 @@ class _Bucket:
         self.statuses = dict.fromkeys(STATUSES, 0)
         self.metrics = {name: [0, 0.0, None, None] for name in metric_names}
 
-    def add(self, reading: Mapping, metric_paths: Mapping[str, str]) -> None:
+    def add(self, reading: Mapping, metric_parts: tuple) -> None:
+        """Count one reading; ``metric_parts`` pairs each metric with its split document path."""
         self.count += 1
-        if reading.get("status") in self.statuses:
-            self.statuses[reading["status"]] += 1
-        for name, path in metric_paths.items():
-            value = _path(reading, path)
+        status = reading.get("status")
+        if status in self.statuses:
+            self.statuses[status] += 1
+        metrics = self.metrics
+        for name, parts in metric_parts:
+            value = reading
+            for part in parts:
+                value = value.get(part) if isinstance(value, dict) else None
             if value is None:
                 continue
-            agg = self.metrics[name]
+            agg = metrics[name]
             agg[0] += 1
             agg[1] += value
-            agg[2] = value if agg[2] is None else min(agg[2], value)
-            agg[3] = value if agg[3] is None else max(agg[3], value)
+            if agg[2] is None:
+                agg[2] = agg[3] = value
+            elif value < agg[2]:
+                agg[2] = value
+            elif value > agg[3]:
+                agg[3] = value
 
     def update(self, on_insert: dict) -> dict:
+        """The upsert that adds this bucket to a stored rollup (or creates it)."""
         inc: dict = {"count": self.count}
         inc.update({f"statuses.{s}": n for s, n in self.statuses.items()})
         low, high = {}, {}
@@ -101,51 +112,125 @@ class _Bucket:
             update["$max"] = high
         return update
 
+    def document(self, key: dict, on_insert: dict) -> dict:
+        """The rollup document that upsert would create where none is stored yet."""
+        doc = {**key, **on_insert, "count": self.count, "statuses": dict(self.statuses)}
+        for name, (count, total, lo, hi) in self.metrics.items():
+            doc[name] = {"count": count, "sum": total}
+            if count:
+                doc[name].update(min=lo, max=hi)
+        return doc
 
-def rollup_operations(readings: Iterable[Mapping]) -> tuple[list[UpdateOne], list[UpdateOne]]:
-    """Upserts that add newly stored readings to the bearing and area hourly rollups."""
+
+def _split(metric_paths: Mapping[str, str]) -> tuple:
+    return tuple((name, tuple(path.split("."))) for name, path in metric_paths.items())
+
+
+_BEARING_PARTS, _AREA_PARTS = _split(BEARING_METRICS), _split(AREA_METRICS)
+
+
+@dataclass
+class RollupDelta:
+    """What a set of readings adds to the rollups: (key, bucket, on_insert) per bucket."""
+
+    bearing: list = field(default_factory=list)
+    area: list = field(default_factory=list)
+
+
+def rollup_delta(readings: Iterable[Mapping]) -> RollupDelta:
+    """Group readings into bearing-hour and area-hour buckets (pure computation, no I/O)."""
     bearing_buckets: dict = {}
     area_buckets: dict = {}
     for reading in readings:
         hour = hour_start(reading["timestamp"])
         key = (reading["bearing_id"], hour)
         if key not in bearing_buckets:
-            bearing_buckets[key] = (_Bucket(BEARING_METRICS), reading)
-        bearing_buckets[key][0].add(reading, BEARING_METRICS)
+            on_insert = {
+                "machine_id": reading["machine_id"],
+                "customer": reading.get("customer", ""),
+                "area": reading.get("area", ""),
+            }
+            bearing_buckets[key] = (_Bucket(BEARING_METRICS), on_insert)
+        bearing_buckets[key][0].add(reading, _BEARING_PARTS)
         area_key = (reading.get("customer", ""), reading.get("area", ""), hour)
         if area_key not in area_buckets:
             area_buckets[area_key] = _Bucket(AREA_METRICS)
-        area_buckets[area_key].add(reading, AREA_METRICS)
-    bearing_ops = [
-        UpdateOne(
-            {"bearing_id": bearing_id, "hour": hour},
-            bucket.update(
-                {
-                    "machine_id": first["machine_id"],
-                    "customer": first.get("customer", ""),
-                    "area": first.get("area", ""),
-                }
-            ),
-            upsert=True,
-        )
-        for (bearing_id, hour), (bucket, first) in bearing_buckets.items()
-    ]
-    area_ops = [
-        UpdateOne(
-            {"customer": customer, "area": area, "hour": hour}, bucket.update({}), upsert=True
-        )
-        for (customer, area, hour), bucket in area_buckets.items()
-    ]
-    return bearing_ops, area_ops
+        area_buckets[area_key].add(reading, _AREA_PARTS)
+    return RollupDelta(
+        bearing=[
+            ({"bearing_id": bearing_id, "hour": hour}, bucket, on_insert)
+            for (bearing_id, hour), (bucket, on_insert) in bearing_buckets.items()
+        ],
+        area=[
+            ({"customer": customer, "area": area, "hour": hour}, bucket, {})
+            for (customer, area, hour), bucket in area_buckets.items()
+        ],
+    )
 
 
-def rollups_apply(readings: Iterable[Mapping], *, session=None) -> None:
-    """Add newly stored readings to the rollups (call once per reading, never for duplicates)."""
-    bearing_ops, area_ops = rollup_operations(readings)
-    if bearing_ops:
-        collection(BearingHourlyRollup).bulk_write(bearing_ops, ordered=False, session=session)
-    if area_ops:
-        collection(AreaHourlyRollup).bulk_write(area_ops, ordered=False, session=session)
+def _stored_bucket_keys(model, buckets: list, *, session=None) -> set[tuple]:
+    """Keys of these buckets that already have a stored rollup document.
+
+    One query per machine (bearing rollups) or one for the hour range (area rollups), each an
+    equality plus a range on an index: an ``$in`` over bearings would be one query on MongoDB,
+    but SecantusDB answers ``$in`` with a collection scan.
+    """
+    hours = [key["hour"] for key, _, _ in buckets]
+    span = {"$gte": min(hours), "$lte": max(hours)}
+    if model is BearingHourlyRollup:
+        fields, queries = (
+            ("bearing_id", "hour"),
+            [
+                {"machine_id": machine_id, "hour": span}
+                for machine_id in {on_insert["machine_id"] for _, _, on_insert in buckets}
+            ],
+        )
+    else:
+        fields, queries = ("customer", "area", "hour"), [{"hour": span}]
+    projection = {**dict.fromkeys(fields, 1), "_id": 0}
+    coll = collection(model)
+    return {
+        tuple(_naive_utc(doc[f]) if f == "hour" else doc.get(f) for f in fields)
+        for query in queries
+        for doc in coll.find(query, projection, session=session)
+    }
+
+
+def _buckets_write(model, buckets: list, *, session=None) -> None:
+    """Insert buckets that are new (most, in a daily run) and ``$inc`` the stored ones.
+
+    Inserts are several times cheaper than upserts; the ingestion lock keeps a concurrent
+    writer from creating a bucket between the read and the insert (and the unique index would
+    abort the transaction rather than double a bucket).
+    """
+    if not buckets:
+        return
+    stored = _stored_bucket_keys(model, buckets, session=session)
+    inserts, updates = [], []
+    for key, bucket, on_insert in buckets:
+        if tuple(_naive_utc(v) if k == "hour" else v for k, v in key.items()) in stored:
+            updates.append(UpdateOne(key, bucket.update(on_insert), upsert=True))
+        else:
+            inserts.append(bucket.document(key, on_insert))
+    coll = collection(model)
+    if inserts:
+        coll.insert_many(inserts, ordered=True, session=session)
+    if updates:
+        coll.bulk_write(updates, ordered=False, session=session)
+
+
+def rollups_apply(
+    readings: Iterable[Mapping], *, session=None, delta: RollupDelta | None = None
+) -> None:
+    """Add newly stored readings to the rollups (call once per reading, never for duplicates).
+
+    ``delta`` is ``rollup_delta(readings)`` when the caller computed it already (ingestion
+    does, outside its transaction).
+    """
+    delta = delta if delta is not None else rollup_delta(readings)
+    _buckets_write(BearingHourlyRollup, delta.bearing, session=session)
+    _buckets_write(AreaHourlyRollup, delta.area, session=session)
+    if delta.area:
         data_version_bump(session=session)
 
 

@@ -263,7 +263,7 @@ CRONTAB_EXECUTABLE = env("CRONTAB_EXECUTABLE", default="/usr/bin/crontab")
 CRONTAB_LOCK_JOBS = True
 # Page size asked of the vendor (its maximum is 200) and readings per transaction.
 INGEST_PAGE_SIZE = env.int("INGEST_PAGE_SIZE", default=200)
-INGEST_BATCH_SIZE = env.int("INGEST_BATCH_SIZE", default=500)
+INGEST_BATCH_SIZE = env.int("INGEST_BATCH_SIZE", default=1000)
 # Lease of the run lock: renewed by a heartbeat every quarter of it, so only a dead run's
 # lock outlives it, and the next run takes over at most this long after the crash.
 INGEST_LOCK_TTL_S = env.int("INGEST_LOCK_TTL_S", default=120)

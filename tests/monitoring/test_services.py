@@ -73,6 +73,21 @@ def test_incremental_rollups_equal_rebuilt(readings):
     _assert_same(incremental[1], rebuilt[1])
 
 
+def test_rollups_apply_adds_to_stored_buckets_and_inserts_new_ones(readings):
+    """Each reading applied on its own: every batch after the first meets stored buckets."""
+    docs = sorted(collection(Reading).find(), key=lambda d: d["timestamp"])
+    for doc in docs:
+        rollups_apply([doc])
+    incremental = _snapshot(BearingHourlyRollup), _snapshot(AreaHourlyRollup)
+    # b1 has readings at 10:05 and 10:30 (one bucket), 11:45; b2 at 10:55 and 11:20.
+    assert [d["count"] for d in incremental[0] if d["hour"].hour == 10] in ([2, 1], [1, 2])
+    assert sorted(d["count"] for d in incremental[1]) == [2, 3]
+    assert max(d["velocity_rms"]["max"] for d in incremental[1]) == 9.0
+    rollups_rebuild()
+    _assert_same(incremental[0], _snapshot(BearingHourlyRollup))
+    _assert_same(incremental[1], _snapshot(AreaHourlyRollup))
+
+
 def test_rollup_values(readings):
     rollups_rebuild()
     area = collection(AreaHourlyRollup).find_one({"hour": dt.datetime(2026, 3, 1, 10)})
