@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readings", type=int, default=10_000)
     parser.add_argument("--machines", type=int, default=20)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument(
+        "--profile", metavar="ENDPOINT", help="Also print a cProfile of this endpoint's requests."
+    )
     options = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="bench-anatomy-"))
     recorder = Recorder()
@@ -130,10 +133,25 @@ def main(argv: list[str] | None = None) -> int:
             shape = shapes.most_common(1)[0][0]
             print(f"{endpoint.name:34s} {total:9.1f} {db:7.1f} {total - db:10.1f} {len(shape):5d}")
             print(f"{'':34s} {', '.join(shape)}")
+            if endpoint.name == options.profile:
+                _profile(client, path, options.requests)
     finally:
         embedded.stop(tmp / "db")
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def _profile(client, path: str, requests: int) -> None:
+    """Print the functions where this endpoint's requests spend their time (cumulative)."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        client.get(path)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
 
 
 if __name__ == "__main__":

@@ -916,7 +916,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--load-seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--machines", type=int, default=100, help="Machines (4 bearings each).")
+    parser.add_argument(
+        "--machines",
+        type=int,
+        default=24,
+        help="Machines (4 bearings each); 24 makes 100,000 readings a full week of history.",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--first-pass",

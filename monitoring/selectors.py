@@ -228,6 +228,142 @@ def readings_list(*, customers: Sequence[str] | None = None) -> QuerySet[Reading
     return scope_queryset(Reading.objects.order_by("-timestamp", "-id"), customers)
 
 
+def in_scope(customer: str | None, customers: Sequence[str] | None) -> bool:
+    """Whether a document of this customer is visible in this scope (``None`` = all)."""
+    return customers is None or customer in customers
+
+
+def _scope_values(
+    customers: Sequence[str] | None, wanted: Sequence[str] | None
+) -> list[str] | None:
+    """Customers a query may match: the scope, narrowed to ``wanted`` (None = no condition)."""
+    if customers is None:
+        return list(wanted) if wanted else None
+    return [c for c in customers if c in wanted] if wanted else list(customers)
+
+
+# Hot endpoints read plain documents with pymongo: the same queries the ORM would send, less
+# its per-query compilation and per-row model instances (bench/RESULTS.md has the figures).
+MACHINE_ORDER = [("machine_name", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]
+BEARING_ORDER = [
+    ("machine_id", pymongo.ASCENDING),
+    ("bearing_location", pymongo.ASCENDING),
+    ("_id", pymongo.ASCENDING),
+]
+MACHINE_SORT_KEYS = {"machine_name", "status", "last_reading_at"}
+
+
+def machine_document_get(*, machine_id, customers: Sequence[str] | None = None) -> dict | None:
+    """One machine document in scope, or None."""
+    doc = collection(Machine).find_one({"_id": machine_id})
+    return doc if doc is not None and in_scope(doc.get("customer"), customers) else None
+
+
+def machine_bearing_documents(*, machine_id) -> list[dict]:
+    """A machine's bearing documents, by location (bearings carry their machine's customer)."""
+    return list(collection(Bearing).find({"machine_id": machine_id}).sort(BEARING_ORDER[1:]))
+
+
+class Documents:
+    """A lazy query over one collection: ``count()`` and slices, what Django's Paginator needs.
+
+    Like a queryset, nothing runs until counted or sliced; a slice is one ``find`` (or, with
+    ``add_fields``, one aggregation) with sort, skip and limit.
+    """
+
+    def __init__(self, model, query: dict, sort: list, add_fields: dict | None = None):
+        self.collection = collection(model)
+        self.query, self.sort, self.add_fields = query, sort, add_fields
+
+    def count(self) -> int:
+        """Matching documents."""
+        return self.collection.count_documents(self.query)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice) -> list[dict]:
+        if not isinstance(item, slice) or item.step is not None:
+            raise TypeError("Documents supports plain slices only")
+        skip, stop = item.start or 0, item.stop
+        if stop is not None and stop <= skip:
+            return []
+        if self.add_fields:
+            pipeline = [
+                {"$match": self.query},
+                {"$addFields": self.add_fields},
+                {"$sort": dict(self.sort)},
+                {"$skip": skip},
+                *([{"$limit": stop - skip}] if stop is not None else []),
+                {"$project": dict.fromkeys(self.add_fields, 0)},
+            ]
+            return list(self.collection.aggregate(pipeline))
+        cursor = self.collection.find(self.query).sort(self.sort).skip(skip)
+        return list(cursor.limit(stop - skip) if stop is not None else cursor)
+
+
+def machine_documents(
+    *,
+    customers: Sequence[str] | None = None,
+    filters: dict[str, list[str]] | None = None,
+    ordering: Sequence[str] = (),
+) -> Documents:
+    """Machine documents in scope matching ``field -> any of values`` filters.
+
+    ``ordering`` items are ``MACHINE_SORT_KEYS``, ``-`` for descending; status sorts by
+    severity (no status first), and ties are broken by name and id, as the list always is.
+    """
+    query: dict = {}
+    scope = _scope_values(customers, (filters or {}).get("customer"))
+    if scope is not None:
+        query["customer"] = {"$in": scope}
+    for name, values in (filters or {}).items():
+        if name != "customer" and values:
+            query[name] = {"$in": list(values)}
+    sort, add_fields = [], None
+    for item in ordering:
+        name = item.lstrip("-")
+        if name not in MACHINE_SORT_KEYS:
+            raise ValueError(f"cannot order machines by {item!r}")
+        if name == "status":
+            name, add_fields = (
+                "status_rank",
+                {"status_rank": {"$indexOfArray": [STATUSES, "$status"]}},
+            )
+        sort.append((name, pymongo.DESCENDING if item.startswith("-") else pymongo.ASCENDING))
+    # The first occurrence of a key decides its direction (a sort document cannot repeat one).
+    directions: dict = {}
+    for key, direction in sort + MACHINE_ORDER:
+        directions.setdefault(key, direction)
+    return Documents(Machine, query, list(directions.items()), add_fields)
+
+
+def bearing_documents(*, customers: Sequence[str] | None = None, machine_id=None) -> Documents:
+    """Bearing documents in scope, of one machine or all, by machine and location."""
+    query: dict = {}
+    if machine_id is not None:
+        query["machine_id"] = machine_id
+    if customers is not None:
+        query["customer"] = {"$in": list(customers)}
+    return Documents(Bearing, query, BEARING_ORDER)
+
+
+def latest_reading_documents(
+    *, machine_id, customers: Sequence[str] | None = None
+) -> list[tuple[dict, dict | None]]:
+    """Each bearing document of a machine with its latest reading document (or None)."""
+    bearings = machine_bearing_documents(machine_id=machine_id)
+    ids = [b["last_reading_id"] for b in bearings if b.get("last_reading_id") is not None]
+    readings = {}
+    if ids:
+        # By id alone (the _id index); no sort: the bearings give the order.
+        projection = {"ingested_at": 0, "external_id": 0}
+        for doc in collection(Reading).find({"_id": {"$in": ids}}, projection):
+            if in_scope(doc.get("customer"), customers):
+                readings[doc["_id"]] = doc
+    return [(b, readings.get(b.get("last_reading_id"))) for b in bearings]
+
+
 # Every reading column, present (null when missing) in every row: raw_aggregate takes its
 # columns from the first row, so a sparse first document would defer fields of the others.
 READING_COLUMNS = {
@@ -495,54 +631,62 @@ def _bucket_points(points, *, base, start, end, metrics, interval, agg) -> None:
 
 def fft_get(*, reading_id, customers: Sequence[str] | None = None) -> dict | None:
     """A reading's spectrum with peaks and bearing fault frequencies; None if there is none."""
-    # By id alone (the _id index); the scope is checked on the one document found.
-    reading = (
-        Reading.objects.filter(pk=reading_id)
-        .only("id", "machine_id", "bearing_id", "timestamp", "customer")
-        .first()
+    # By id alone (the _id index); the scope is checked on the one document found. Four finds
+    # by indexed keys, read as plain documents (no ORM per request on this hot path).
+    reading = collection(Reading).find_one(
+        {"_id": reading_id}, {"machine_id": 1, "bearing_id": 1, "timestamp": 1, "customer": 1}
     )
-    if reading is None or (customers is not None and reading.customer not in customers):
+    if reading is None or not in_scope(reading.get("customer"), customers):
         return None
-    spectrum = Spectrum.objects.filter(reading_id=reading.pk).first()
+    spectrum = collection(Spectrum).find_one({"reading_id": reading_id})
     if spectrum is None:
         return None
-    bearing = Bearing.objects.filter(pk=reading.bearing_id).first()
-    machine = Machine.objects.filter(pk=reading.machine_id).only("id", "running_speed_rpm").first()
+    bearing = collection(Bearing).find_one(
+        {"_id": reading["bearing_id"]},
+        {f: 1 for f in ("rolling_elements", "ball_diameter_mm", "pitch_diameter_mm",
+                        "contact_angle_deg")},
+    )  # fmt: skip
+    machine = collection(Machine).find_one({"_id": reading["machine_id"]}, {"running_speed_rpm": 1})
 
-    data = bytes(spectrum.amplitudes)
+    data = bytes(spectrum.get("amplitudes") or b"")
     # Stored data is trusted but a truncated payload must not turn into a 500.
     amps = decode_float32(data[: len(data) - len(data) % 4])
-    freqs = np.arange(amps.size, dtype=np.float64) * spectrum.resolution_hz
-    rpm = machine.running_speed_rpm if machine else None
+    resolution_hz = spectrum.get("resolution_hz") or 0.0
+    freqs = np.arange(amps.size, dtype=np.float64) * resolution_hz
+    rpm = machine.get("running_speed_rpm") if machine else None
     running_speed_hz = rpm / 60.0 if rpm and rpm > 0 else None
     peaks = spectrum_peaks(freqs, amps, count=PEAK_COUNT, running_speed_hz=running_speed_hz)
     faults = None
-    if running_speed_hz and bearing is not None and bearing.has_geometry:
+    geometry = bearing or {}
+    has_geometry = all(
+        geometry.get(f) for f in ("rolling_elements", "ball_diameter_mm", "pitch_diameter_mm")
+    )
+    if running_speed_hz and has_geometry:
         try:
             faults = bearing_fault_frequencies(
                 shaft_hz=running_speed_hz,
-                rolling_elements=bearing.rolling_elements,
-                ball_diameter_mm=bearing.ball_diameter_mm,
-                pitch_diameter_mm=bearing.pitch_diameter_mm,
-                contact_angle_deg=bearing.contact_angle_deg or 0.0,
+                rolling_elements=geometry["rolling_elements"],
+                ball_diameter_mm=geometry["ball_diameter_mm"],
+                pitch_diameter_mm=geometry["pitch_diameter_mm"],
+                contact_angle_deg=geometry.get("contact_angle_deg") or 0.0,
             )
         except ValueError:
             faults = None  # inconsistent geometry entered by staff: no markers, not an error
     return {
-        "reading_id": reading.pk,
-        "machine_id": reading.machine_id,
-        "bearing_id": reading.bearing_id,
-        "timestamp": reading.timestamp,
-        "sample_rate_hz": spectrum.sample_rate_hz,
-        "n_samples": spectrum.n_samples,
-        "resolution_hz": spectrum.resolution_hz,
+        "reading_id": reading["_id"],
+        "machine_id": reading["machine_id"],
+        "bearing_id": reading["bearing_id"],
+        "timestamp": reading["timestamp"],
+        "sample_rate_hz": spectrum.get("sample_rate_hz"),
+        "n_samples": spectrum.get("n_samples"),
+        "resolution_hz": resolution_hz,
         "n_lines": int(amps.size),
-        "window": spectrum.window,
+        "window": spectrum.get("window"),
         "frequency_unit": "Hz",
-        "amplitude_unit": spectrum.amplitude_unit,
+        "amplitude_unit": spectrum.get("amplitude_unit"),
         "running_speed_hz": running_speed_hz,
         # float32 carries ~7 significant digits; printing more would be noise.
-        "frequencies": [round(float(f), 6) for f in freqs],
+        "frequencies": np.round(freqs, 6).tolist(),
         "amplitudes": [float(f"{a:.7g}") for a in amps.tolist()],
         "peaks": peaks,
         "fault_frequencies": faults,
@@ -803,6 +947,16 @@ def health_get() -> dict:
     }
 
 
+def metadata_counts_are_cheap(build_info: dict) -> bool:
+    """Whether estimated counts and dbStats come from metadata (MongoDB), not a full read.
+
+    SecantusDB reads every document for both (factory_site/compat.py, note 5).
+    """
+    return "secantusVersion" not in build_info
+
+
+# One document per reading, or per bearing and hour: as large as the readings.
+GROWING_COLLECTIONS = (Spectrum, BearingHourlyRollup)
 STATS_COLLECTIONS = {
     "machines": Machine,
     "bearings": Bearing,
@@ -873,6 +1027,14 @@ def _reading_summary(
 def stats_get(*, customers: Sequence[str] | None = None) -> dict:
     """Document counts, storage size, reading time range, last run and versions."""
     database = connection.database
+    try:
+        build_info = database.client.admin.command("buildInfo")
+    except pymongo.errors.OperationFailure:
+        build_info = {}
+    server_version = build_info.get("version")
+    # Where counts and sizes would read every document (SecantusDB), the collections that
+    # grow with readings and the storage sizes are left out (null) rather than made slow.
+    cheap = metadata_counts_are_cheap(build_info)
     readings, oldest, newest = _reading_summary(customers)
     counts = {}
     for name, model in STATS_COLLECTIONS.items():
@@ -881,22 +1043,21 @@ def stats_get(*, customers: Sequence[str] | None = None) -> dict:
             continue
         coll = collection(model)
         has_customer = any(f.name == "customer" for f in model._meta.get_fields())
-        if customers is None:
+        if not cheap and model in GROWING_COLLECTIONS:
+            counts[name] = None
+        elif customers is None:
             counts[name] = coll.estimated_document_count()
         elif has_customer:
             counts[name] = coll.count_documents(_match(customers))
         else:
             counts[name] = None  # not attributable to a customer
     storage = {}
-    try:
-        db_stats = database.command("dbStats")
-        storage = {k: db_stats.get(k) for k in ("storageSize", "dataSize", "indexSize")}
-    except pymongo.errors.OperationFailure:
-        pass
-    try:
-        server_version = database.client.admin.command("buildInfo").get("version")
-    except pymongo.errors.OperationFailure:
-        server_version = None
+    if cheap:
+        try:
+            db_stats = database.command("dbStats")
+            storage = {k: db_stats.get(k) for k in ("storageSize", "dataSize", "indexSize")}
+        except pymongo.errors.OperationFailure:
+            pass
     scope_sizes = customers is None
     return {
         "collections": counts,

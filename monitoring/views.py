@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 from monitoring import selectors
 from monitoring.access import customer_scope
 from monitoring.filters import (
+    ActionFilterBackend,
     BearingFilterSet,
     MachineFilterSet,
     MachineSearchFilterSet,
@@ -174,6 +175,16 @@ class ApiViewMixin:
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
+    def get_filter_data(self) -> dict:
+        """This action's filterset, validated (400 naming bad parameters): its cleaned data."""
+        filterset_class = ActionFilterBackend().get_filterset_class(self)
+        filterset = filterset_class(
+            self.request.query_params, queryset=filterset_class._meta.model.objects.none()
+        )
+        if not filterset.is_valid():
+            raise filter_utils.translate_validation(filterset.errors)
+        return filterset.form.cleaned_data
+
     def object_id_or_404(self, value) -> ObjectId:
         """A path id as an ObjectId; malformed ids are simply not found."""
         if not is_object_id(value):
@@ -208,16 +219,12 @@ class MachineViewSet(
         """Machines in scope."""
         return selectors.machines_list(customers=self.get_customer_scope())
 
-    def get_object(self):
-        """The machine; for the detail view with its bearings loaded in one more query."""
-        machine = super().get_object()
-        if self.action == "retrieve":
-            # One query by machine id instead of prefetch_related, which this backend lacks.
-            machine.bearing_list = list(
-                selectors.bearings_list(customers=self.get_customer_scope()).filter(
-                    machine_id=machine.pk
-                )
-            )
+    def get_machine_document(self) -> dict:
+        """The machine named in the URL, as a stored document, within the scope; else 404."""
+        pk = self.object_id_or_404(self.kwargs[self.lookup_url_kwarg])
+        machine = selectors.machine_document_get(machine_id=pk, customers=self.get_customer_scope())
+        if machine is None:
+            raise NotFound(self.not_found_message)
         return machine
 
     def get_serializer_class(self):
@@ -228,8 +235,16 @@ class MachineViewSet(
         summary="List machines", responses={200: MachineSerializer(many=True), **ERRORS_400}
     )
     def list(self, request, *args, **kwargs):
-        """Machines in scope, filtered, ordered and paginated."""
-        return super().list(request, *args, **kwargs)
+        """Machines in scope, filtered, ordered and paginated: two finds, plain documents."""
+        data = self.get_filter_data()
+        filters = {name: data.get(name) for name in MachineFilterSet.Meta.fields}
+        machines = selectors.machine_documents(
+            customers=self.get_customer_scope(),
+            filters={name: values for name, values in filters.items() if values},
+            ordering=data.get("ordering") or (),
+        )
+        page = self.paginate_queryset(machines)
+        return self.get_paginated_response([MachineSerializer.from_document(m) for m in page])
 
     @extend_schema(
         summary="Search machines",
@@ -247,8 +262,10 @@ class MachineViewSet(
         responses={200: MachineDetailSerializer, **ERRORS_400_404},
     )
     def retrieve(self, request, *args, **kwargs):
-        """One machine with its bearings."""
-        return super().retrieve(request, *args, **kwargs)
+        """One machine with its bearings: two finds, plain documents."""
+        machine = self.get_machine_document()
+        machine["bearing_list"] = selectors.machine_bearing_documents(machine_id=machine["_id"])
+        return Response(MachineDetailSerializer.from_document(machine))
 
     @extend_schema(
         summary="Latest reading of each bearing",
@@ -263,10 +280,12 @@ class MachineViewSet(
     )
     @action(detail=True, url_path="latest-readings", pagination_class=None)
     def latest_readings(self, request, *args, **kwargs):
-        """Each bearing with its latest reading: three queries, no sort over readings."""
-        machine = self.get_object()
-        rows = selectors.latest_readings_get(machine=machine, customers=self.get_customer_scope())
-        return Response(LatestReadingSerializer(rows, many=True).data)
+        """Each bearing with its latest reading: three finds, no sort over readings."""
+        machine = self.get_machine_document()
+        rows = selectors.latest_reading_documents(
+            machine_id=machine["_id"], customers=self.get_customer_scope()
+        )
+        return Response([LatestReadingSerializer.from_documents(b, r) for b, r in rows])
 
     @extend_schema(
         summary="Time series of a machine's bearings",
@@ -330,15 +349,29 @@ class BearingViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
         summary="List bearings", responses={200: BearingSerializer(many=True), **ERRORS_400_404}
     )
     def list(self, request, *args, **kwargs):
-        """Bearings, of one machine (unknown machine: 404) or all."""
+        """Bearings, of one machine (unknown machine: 404) or all: plain documents."""
+        self.get_filter_data()
         machine_id = request.query_params.get("machine_id")
-        if machine_id is not None:
-            # Bearings "of a machine": an unknown machine is a 404, not an empty list.
-            pk = self.object_id_or_404(machine_id)
-            machines = selectors.machines_list(customers=self.get_customer_scope())
-            if not machines.filter(pk=pk).exists():
-                raise NotFound("No machine with this id.")
-        return super().list(request, *args, **kwargs)
+        pk = None if machine_id is None else self.object_id_or_404(machine_id)
+        customers = self.get_customer_scope()
+        bearings = selectors.bearing_documents(customers=customers, machine_id=pk)
+
+        # Bearings "of a machine": an unknown machine is a 404, not an empty list. Bearings
+        # found prove their machine exists in scope, so only an empty answer needs the check.
+        def machine_missing() -> bool:
+            return pk is not None and (
+                selectors.machine_document_get(machine_id=pk, customers=customers) is None
+            )
+
+        try:
+            page = self.paginate_queryset(bearings)
+        except ValidationError:
+            if machine_missing():
+                raise NotFound("No machine with this id.") from None
+            raise
+        if not page and machine_missing():
+            raise NotFound("No machine with this id.")
+        return self.get_paginated_response([BearingSerializer.from_document(b) for b in page])
 
 
 @extend_schema(tags=["data"])

@@ -70,3 +70,16 @@ def test_two_key_reading_indexes_answer_ranges_correctly():
 )
 def test_three_key_index_with_a_range_on_the_middle_key():
     assert _minutes_in_range([("m", 1), ("ts", -1), ("_id", -1)]) == [40, 50]
+
+
+def test_secantusdb_counts_read_every_document_so_stats_skip_them(db):
+    """Note 5: this server says it is SecantusDB in buildInfo; MongoDB's buildInfo does not."""
+    from django.db import connection
+
+    from monitoring.selectors import metadata_counts_are_cheap
+
+    build_info = connection.database.client.admin.command("buildInfo")
+    assert "secantusVersion" in build_info
+    assert metadata_counts_are_cheap(build_info) is False
+    mongodb = {k: v for k, v in build_info.items() if k != "secantusVersion"}
+    assert metadata_counts_are_cheap(mongodb) is True

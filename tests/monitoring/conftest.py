@@ -2,7 +2,9 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from pymongo import monitoring
 from rest_framework.authtoken.models import Token
 
 from monitoring.models import CustomerAccess
@@ -45,3 +47,38 @@ def client():
 def anonymous_client():
     """A client with no credentials."""
     return Client()
+
+
+READ_COMMANDS = {"aggregate", "find", "count", "distinct", "getMore"}
+
+
+class CommandRecorder(monitoring.CommandListener):
+    """Keeps the read commands this process sends to MongoDB while active (ORM and pymongo)."""
+
+    def __init__(self):
+        self.active = False
+        self.commands: list[dict] = []
+
+    def started(self, event):
+        if self.active and event.command_name in READ_COMMANDS:
+            self.commands.append(dict(event.command))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+COMMAND_RECORDER = CommandRecorder()
+monitoring.register(COMMAND_RECORDER)
+
+
+@pytest.fixture
+def recorder():
+    """The command recorder, active and empty (on a fresh client: listeners bind at creation)."""
+    connection.close_pool()
+    COMMAND_RECORDER.commands.clear()
+    COMMAND_RECORDER.active = True
+    yield COMMAND_RECORDER
+    COMMAND_RECORDER.active = False

@@ -9,47 +9,12 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from pymongo import monitoring
 
 from monitoring.services import latest_state_rebuild, rollups_rebuild
 from tests.factories import BearingFactory, MachineFactory, ReadingFactory, SpectrumFactory
 from tests.monitoring.conftest import TokenClient
 
 pytestmark = pytest.mark.django_db
-
-READ_COMMANDS = {"aggregate", "find", "count", "distinct"}
-
-
-class Recorder(monitoring.CommandListener):
-    """Keeps the read commands sent while active."""
-
-    def __init__(self):
-        self.active = False
-        self.commands: list[dict] = []
-
-    def started(self, event):
-        if self.active and event.command_name in READ_COMMANDS:
-            self.commands.append(dict(event.command))
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-RECORDER = Recorder()
-monitoring.register(RECORDER)
-
-
-@pytest.fixture
-def recorder():
-    # Listeners apply to clients created after registration: start a fresh client.
-    connection.close_pool()
-    RECORDER.commands.clear()
-    RECORDER.active = True
-    yield RECORDER
-    RECORDER.active = False
 
 
 def _plan(command: dict) -> str:

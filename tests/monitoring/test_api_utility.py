@@ -50,19 +50,24 @@ def test_health_without_database(fleet_db, client, monkeypatch):
 # --- stats -----------------------------------------------------------------------------------
 
 
-def test_stats(fleet_db, client):
+EXPECTED_COUNTS = {
+    "machines": 5,
+    "bearings": 6,
+    "readings": 15,
+    "spectra": 1,
+    # One bearing rollup per bearing and UTC hour, one area rollup per area and hour.
+    "bearing_hourly_rollups": 13,
+    "area_hourly_rollups": 9,
+    "ingestion_runs": 1,
+}
+
+
+def test_stats_as_on_mongodb(fleet_db, client, monkeypatch):
+    """Where counts and sizes come from metadata, every count and the sizes are reported."""
+    monkeypatch.setattr(selectors, "metadata_counts_are_cheap", lambda build_info: True)
     f = fleet_db
     body = client.get("/api/stats").json()
-    assert body["collections"] == {
-        "machines": 5,
-        "bearings": 6,
-        "readings": 15,
-        "spectra": 1,
-        # One bearing rollup per bearing and UTC hour, one area rollup per area and hour.
-        "bearing_hourly_rollups": 13,
-        "area_hourly_rollups": 9,
-        "ingestion_runs": 1,
-    }
+    assert body["collections"] == EXPECTED_COUNTS
     assert body["oldest_reading_at"] == "2026-03-01T08:00:00Z"
     assert body["newest_reading_at"] == "2026-03-10T12:25:00Z"
     assert body["last_ingestion"]["id"] == str(f.run.pk)
@@ -71,6 +76,16 @@ def test_stats(fleet_db, client):
     assert body["server_version"]
     assert body["storage_size_bytes"] > 0
     assert body["data_size_bytes"] > 0
+
+
+def test_stats_on_secantusdb_leaves_out_what_would_read_every_document(fleet_db, client):
+    """The embedded server scans for counts and dbStats: growing collections and sizes are null."""
+    body = client.get("/api/stats").json()
+    assert body["collections"] == {
+        **EXPECTED_COUNTS, "spectra": None, "bearing_hourly_rollups": None
+    }  # fmt: skip
+    assert body["storage_size_bytes"] is None and body["data_size_bytes"] is None
+    assert body["newest_reading_at"] == "2026-03-10T12:25:00Z"
 
 
 @pytest.mark.django_db
@@ -132,7 +147,7 @@ def test_raw_pymongo_timeout_is_a_503(fleet_db, client, monkeypatch):
     def down(**kwargs):
         raise ServerSelectionTimeoutError("timed out")
 
-    monkeypatch.setattr(selectors, "machines_list", down)
+    monkeypatch.setattr(selectors, "machine_documents", down)
     response = client.get("/api/machines")
     assert response.status_code == 503
     assert set(response.json()) == {"detail", "errors"}

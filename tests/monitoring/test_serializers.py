@@ -1,0 +1,86 @@
+"""The hot endpoints' document rendering equals what the declared serializers give.
+
+``from_document`` renders stored documents read with pymongo; the serializers' declared fields
+describe the response in the OpenAPI schema. These tests hold the two equal, so the schema
+stays exact while the hot paths skip DRF's per-field machinery.
+"""
+
+import datetime as dt
+
+import pytest
+
+from monitoring.models import Bearing, Machine, Reading
+from monitoring.serializers import (
+    BearingSerializer,
+    LatestReadingSerializer,
+    MachineBearingSerializer,
+    MachineDetailSerializer,
+    MachineSerializer,
+    ReadingSerializer,
+)
+from monitoring.services import collection, latest_state_rebuild
+from tests.factories import BearingFactory, MachineFactory, ReadingFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 3, 1, 10, 5, 30, 123000, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def plant():
+    """A measured machine (latest state filled in) and one never measured (nulls, defaults)."""
+    measured = MachineFactory(customer="Acme", area="Boilers", subarea="")
+    idle = MachineFactory(customer="Globex", running_speed_rpm=None)
+    BearingFactory(machine=measured, rolling_elements=9, ball_diameter_mm=7.94)
+    BearingFactory(machine=measured, rolling_elements=None, ball_diameter_mm=None)
+    BearingFactory(machine=idle)
+    for i, bearing in enumerate(Bearing.objects.filter(machine=measured)):
+        ReadingFactory(bearing=bearing, timestamp=T0 + dt.timedelta(minutes=i), temperature=None)
+    latest_state_rebuild()
+    return measured, idle
+
+
+def _doc(model, pk):
+    return collection(model).find_one({"_id": pk})
+
+
+def test_machines(plant):
+    for machine in Machine.objects.all():
+        machine.bearing_list = list(Bearing.objects.filter(machine=machine))
+        doc = _doc(Machine, machine.pk)
+        assert MachineSerializer.from_document(doc) == MachineSerializer(machine).data
+        doc["bearing_list"] = [_doc(Bearing, b.pk) for b in machine.bearing_list]
+        assert MachineDetailSerializer.from_document(doc) == MachineDetailSerializer(machine).data
+
+
+def test_bearings(plant):
+    for bearing in Bearing.objects.all():
+        doc = _doc(Bearing, bearing.pk)
+        assert BearingSerializer.from_document(doc) == BearingSerializer(bearing).data
+        assert MachineBearingSerializer.from_document(doc) == MachineBearingSerializer(bearing).data
+
+
+def test_readings_and_latest_readings(plant):
+    readings = list(Reading.objects.all())
+    assert readings
+    for reading in readings:
+        doc = _doc(Reading, reading.pk)
+        rendered = ReadingSerializer.from_document(doc)
+        assert rendered == ReadingSerializer(reading).data
+        assert rendered["timestamp"].endswith("Z") and rendered["temperature"] is None
+    for bearing in Bearing.objects.all():
+        reading = Reading.objects.filter(pk=bearing.last_reading_id).first()
+        expected = LatestReadingSerializer((bearing, reading)).data
+        reading_doc = _doc(Reading, reading.pk) if reading else None
+        assert LatestReadingSerializer.from_documents(_doc(Bearing, bearing.pk), reading_doc) == (
+            expected
+        )
+
+
+def test_a_missing_key_takes_the_model_default(plant):
+    measured, _ = plant
+    doc = _doc(Machine, measured.pk)
+    del doc["subarea"], doc["bearing_count"]
+    rendered = MachineSerializer.from_document(doc)
+    assert rendered["subarea"] == Machine._meta.get_field("subarea").get_default()
+    assert rendered["bearing_count"] == Machine._meta.get_field("bearing_count").get_default()
