@@ -151,7 +151,7 @@ def _profile(client, path: str, requests: int) -> None:
     for _ in range(requests):
         client.get(path)
     profiler.disable()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
 
 
 if __name__ == "__main__":

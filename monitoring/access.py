@@ -1,13 +1,42 @@
 """Who may see which customers' data: the one place API reads ask."""
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
 from monitoring.models import CustomerAccess
 
 
+def _cache_key(user_id) -> str:
+    return f"customer-scope:{user_id}"
+
+
 def customer_scope(user) -> list[str] | None:
-    """None means every customer (staff); otherwise the user's customers, possibly none."""
+    """None means every customer (staff); otherwise the user's customers, possibly none.
+
+    A plant user's customers are cached like the token's user (API_TOKEN_CACHE_SECONDS), so
+    a request costs no extra query; a change in the admin applies at once in the process
+    that made it (signals below) and elsewhere when the entry expires.
+    """
     if user.is_authenticated and user.is_staff:
         return None
     if not user.is_authenticated:
         return []
+    timeout = settings.API_TOKEN_CACHE_SECONDS
+    if timeout > 0:
+        cached = cache.get(_cache_key(user.pk))
+        if cached is not None:
+            return list(cached)
     access = CustomerAccess.objects.filter(user_id=user.pk).first()
-    return sorted(access.customers) if access else []
+    customers = sorted(access.customers) if access else []
+    if timeout > 0:
+        cache.set(_cache_key(user.pk), customers, timeout)
+    return customers
+
+
+@receiver(post_save, sender=CustomerAccess)
+@receiver(post_delete, sender=CustomerAccess)
+def _forget_scope(sender, instance, **kwargs):
+    """A changed or removed grant applies to the next request (in this process at once)."""
+    cache.delete(_cache_key(instance.user_id))

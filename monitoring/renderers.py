@@ -35,4 +35,7 @@ class ORJSONRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
+        # Numpy arrays (a spectrum's thousands of lines) are encoded natively, float32 as
+        # float32: the shortest text that reads back as the stored value.
+        options = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+        return orjson.dumps(data, default=_default, option=options)

@@ -542,9 +542,14 @@ class FaultFrequenciesSerializer(serializers.Serializer):
 
 
 class FloatListField(serializers.ListField):
-    """A list of floats in one pass (a spectrum holds thousands; the child field documents it)."""
+    """A list of floats in one pass (a spectrum holds thousands; the child field documents it).
+
+    A numpy array passes through as it is: the JSON renderer encodes it natively.
+    """
 
     def to_representation(self, data):
+        if hasattr(data, "dtype"):
+            return data
         return [float(value) for value in data]
 
 

@@ -86,6 +86,8 @@ def _path_id(name: str, what: str) -> OpenApiParameter:
 
 
 MACHINE_ID = _path_id("machine_id", "machine")
+# FilterSet class -> its form class (see ApiViewMixin.get_filter_data).
+_FILTER_FORMS: dict = {}
 READING_ID = _path_id("reading_id", "reading")
 
 
@@ -176,14 +178,22 @@ class ApiViewMixin:
         return serializer.validated_data
 
     def get_filter_data(self) -> dict:
-        """This action's filterset, validated (400 naming bad parameters): its cleaned data."""
+        """This action's filters, validated (400 naming bad parameters): their cleaned data.
+
+        Validates with the filterset's form alone (its class built once): a FilterSet per
+        request deep-copies its filters and rebuilds its form class, ~0.6 ms of a 3 ms request.
+        """
         filterset_class = ActionFilterBackend().get_filterset_class(self)
-        filterset = filterset_class(
-            self.request.query_params, queryset=filterset_class._meta.model.objects.none()
-        )
-        if not filterset.is_valid():
-            raise filter_utils.translate_validation(filterset.errors)
-        return filterset.form.cleaned_data
+        form_class = _FILTER_FORMS.get(filterset_class)
+        if form_class is None:
+            none = filterset_class._meta.model.objects.none()
+            form_class = _FILTER_FORMS[filterset_class] = filterset_class(
+                queryset=none
+            ).get_form_class()
+        form = form_class(data=self.request.query_params)
+        if not form.is_valid():
+            raise filter_utils.translate_validation(form.errors)
+        return form.cleaned_data
 
     def object_id_or_404(self, value) -> ObjectId:
         """A path id as an ObjectId; malformed ids are simply not found."""

@@ -26,6 +26,23 @@ def test_user_without_access_and_anonymous_see_nothing(django_user_model):
     assert customer_scope(AnonymousUser()) == []
 
 
+def test_scope_is_cached_and_a_change_applies_to_the_next_request(django_user_model):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = django_user_model.objects.create_user("c", password="pw")
+    access = CustomerAccess.objects.create(user=user, customers=["Acme", "Beta"])
+    assert customer_scope(user) == ["Acme", "Beta"]
+    with CaptureQueriesContext(connection) as ctx:
+        assert customer_scope(user) == ["Acme", "Beta"]
+    assert not ctx.captured_queries  # served from the cache
+    access.customers = ["Acme"]
+    access.save()  # e.g. a colleague revokes Beta in the admin
+    assert customer_scope(user) == ["Acme"]
+    access.delete()
+    assert customer_scope(user) == []
+
+
 def test_customers_are_editable_on_the_user_admin_page(admin_client, django_user_model):
     user = django_user_model.objects.create_user("plant", password="pw")
     url = f"/admin/auth/user/{user.pk}/change/"

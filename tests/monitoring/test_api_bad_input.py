@@ -80,6 +80,9 @@ def test_browsable_api_renders(fleet_db, client):
         "/api/bearings",
         "/api/data/query?status=Normal",
         f"/api/machines/{f.m1.pk}/timeseries",
+        f"/api/machines/{f.m1.pk}",
+        f"/api/machines/{f.m1.pk}/latest-readings",
+        f"/api/readings/{f.spectrum.reading_id}/fft",  # numpy arrays in the data
         "/api/dashboard/kpis",
         "/api/machines?status=bad",
     ]:
