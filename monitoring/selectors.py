@@ -6,10 +6,12 @@ bearings and the hourly rollups, so their cost grows with buckets, not readings;
 only read in bounded time ranges (the partial edge hours of a window, raw time series) and
 spectra only by :func:`fft_get`.
 
-Raw reads are ``aggregate`` pipelines with flat projections: SecantusDB mishandles the nested
-projections the ORM emits across relations (docs/stack-notes.md), and ``aggregate`` is what the
-backend's query log records, so query-count tests see every round trip. Datetimes come back
-from pymongo naive in UTC; :func:`_utc` makes them aware.
+Raw reads are ``aggregate`` pipelines with flat projections (SecantusDB mishandles the nested
+projections the ORM emits across relations, docs/stack-notes.md) or, on the hot list and
+detail endpoints, plain ``find`` calls returning documents that the serializers render with
+``from_document``: the ORM's per-query compilation and per-row model instances cost more than
+the database round trip there. Tests count round trips with a pymongo command listener.
+Datetimes come back from pymongo naive in UTC; :func:`_utc` makes them aware.
 
 Reading queries and the planners (tests/monitoring/test_api_index_use.py checks every one)
 ----------------------------------------------------------------------------------------------
@@ -436,23 +438,6 @@ def readings_page(
 # --------------------------------------------------------------------------------------------
 # Machines
 # --------------------------------------------------------------------------------------------
-
-
-def latest_readings_get(
-    *, machine: Machine, customers: Sequence[str] | None = None
-) -> list[tuple[Bearing, Reading | None]]:
-    """Each bearing of a machine with its latest reading: two queries, no sort over readings."""
-    bearings = list(bearings_list(customers=customers).filter(machine_id=machine.pk))
-    ids = [b.last_reading_id for b in bearings if b.last_reading_id is not None]
-    readings = {}
-    if ids:
-        # By id alone (the _id index), the scope checked in a stage of its own; no sort: the
-        # bearings give the order.
-        pipeline = [{"$match": {"_id": {"$in": ids}}}]
-        if customers is not None:
-            pipeline.append({"$match": {"customer": {"$in": list(customers)}}})
-        readings = {r.pk: r for r in _reading_instances(pipeline)}
-    return [(b, readings.get(b.last_reading_id)) for b in bearings]
 
 
 def _reading_counts(
