@@ -196,6 +196,28 @@ def reading_stages(timestamp: dict, conditions: dict | None = None) -> list[dict
     return [{"$match": first}, {"$match": rest}] if rest else [{"$match": first}]
 
 
+def rollup_stages(model, hours: dict, conditions: dict | None = None) -> list[dict]:
+    """``$match`` stages for rollups in an hour range meeting ``conditions`` (None: any).
+
+    As for readings, the first stage holds only what one index serves, the rest follows: on
+    bearing rollups the hour range with one bearing (the unique (bearing_id, hour) index) or
+    one machine ((machine_id, hour)); on area rollups the hour range alone ((hour), a few
+    documents per hour), since an ``$in`` over customers or areas beside it is a collection
+    scan on SecantusDB.
+    """
+    rest = {k: v for k, v in (conditions or {}).items() if v is not None}
+    first: dict[str, Any] = {}
+    keys = ("bearing_id", "machine_id") if model is BearingHourlyRollup else ()
+    for key in keys:
+        value = _single_value(rest.get(key, _NO_VALUE))
+        if value is not _NO_VALUE:
+            first[key] = value
+            del rest[key]
+            break
+    first["hour"] = hours
+    return [{"$match": first}, {"$match": rest}] if rest else [{"$match": first}]
+
+
 def scope_queryset(queryset: QuerySet, customers: Sequence[str] | None) -> QuerySet:
     """A queryset restricted to the customers in scope (``None`` = all)."""
     if customers is None:
@@ -461,7 +483,7 @@ def _reading_counts(
         for row in _aggregate(
             rollup_model,
             [
-                {"$match": {**rollup_match, "hour": {"$gte": first_full, "$lt": last_full}}},
+                *rollup_stages(rollup_model, {"$gte": first_full, "$lt": last_full}, rollup_match),
                 {"$group": {"_id": key, "n": {"$sum": "$count"}}},
             ],
         ):
@@ -593,7 +615,7 @@ def _bucket_points(points, *, base, start, end, metrics, interval, agg) -> None:
     rows = _aggregate(
         BearingHourlyRollup,
         [
-            {"$match": {**base, "hour": {"$gte": first, "$lte": end}}},
+            *rollup_stages(BearingHourlyRollup, {"$gte": first, "$lte": end}, base),
             {"$group": group},
             {"$sort": {"_id.t": 1}},
         ],
@@ -782,7 +804,7 @@ def hourly_trends_get(
     rows: dict[dt.datetime, dict] = {}
     if _hour_aligned(starts):
         pipeline = [
-            {"$match": {**match, "hour": {"$gte": starts[0], "$lt": end}}},
+            *rollup_stages(AreaHourlyRollup, {"$gte": starts[0], "$lt": end}, match),
             {
                 "$group": {
                     "_id": "$hour",
@@ -863,7 +885,7 @@ def status_trends_get(
     rows: dict[dt.datetime, dict] = {}
     if _hour_aligned(bounds):
         pipeline = [
-            {"$match": {**match, "hour": {"$gte": bounds[0], "$lt": bounds[-1]}}},
+            *rollup_stages(AreaHourlyRollup, {"$gte": bounds[0], "$lt": bounds[-1]}, match),
             {
                 "$bucket": {
                     "groupBy": "$hour",

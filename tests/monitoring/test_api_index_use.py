@@ -92,6 +92,8 @@ def cursor_urls(client) -> list[str]:
 
 # Staff see every customer; a plant user's scope is one more condition on every query (an
 # equality for one customer, an $in for several).
+# Collections that grow with time: readings, and rollups by bearing-hour and area-hour.
+GROWING = {"readings", "rollups_bearing_hourly", "rollups_area_hourly"}
 SCOPES = {"staff": None, "one customer": ["Acme"], "two customers": ["Acme", "Globex"]}
 
 
@@ -112,9 +114,11 @@ def test_no_endpoint_scans_the_readings_collection(plant, recorder, monkeypatch,
         assert response.status_code == 200, (url, response.content[:300])
         for command in list(recorder.commands):
             name = next(iter(command))
-            if command[name] != "readings":
+            if command[name] not in GROWING:
                 continue
-            checked += 1
+            if url == "/api/stats" and command[name] == "rollups_area_hourly":
+                continue  # the all-time summary: a few area documents per hour, read whole
+            checked += command[name] == "readings"
             if "COLLSCAN" in _plan(command):
                 query = command.get("pipeline") or command.get("filter") or command.get("query")
                 scans.append((url, f"{name}: {query!r}"[:300]))
