@@ -168,6 +168,9 @@ READING_INDEX_KEYS = ("bearing_id", "machine_id", "customer")
 # Bounds that hold every stored reading, for queries that need a timestamp range to plan an index.
 TIME_MIN = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 TIME_MAX = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+# readings_page reads an hour of readings, then 8 times the last window, until its page is full.
+PAGE_WINDOW = dt.timedelta(hours=1)
+PAGE_WINDOW_GROWTH = 8
 _NO_VALUE = object()
 
 
@@ -439,22 +442,55 @@ def readings_page(
     if velocity:
         conditions["velocity.rms"] = velocity
     direction = 1 if newer else -1
+    low = TIME_MIN if low is None else low
     if position is not None:
         at, pk = position
         if newer:
-            low = at if low is None else max(low, at)
+            low = max(low, at)
             conditions["$or"] = [{"timestamp": {"$gt": at}}, {"_id": {"$gt": pk}}]
         else:
             high = min(high, at)
             conditions["$or"] = [{"timestamp": {"$lt": at}}, {"_id": {"$lt": pk}}]
-    timestamp = {"$lte": high} if low is None else {"$gte": low, "$lte": high}
-    return _reading_instances(
-        [
-            *reading_stages(timestamp, conditions),
-            {"$sort": {"timestamp": direction, "_id": direction}},
-            {"$limit": limit},
-        ]
-    )
+    page: list[Reading] = []
+    for window in _page_windows(low=low, high=high, newer=newer):
+        page += _reading_instances(
+            [
+                *reading_stages(window, conditions),
+                {"$sort": {"timestamp": direction, "_id": direction}},
+                {"$limit": limit - len(page)},
+            ]
+        )
+        if len(page) >= limit:
+            break
+    return page
+
+
+def _page_windows(*, low: dt.datetime, high: dt.datetime, newer: bool) -> Iterable[dict]:
+    """Disjoint timestamp ranges covering [low, high], from the walk's starting edge outwards.
+
+    A page sorts everything its range matches (SecantusDB has no limit push-down, and no
+    readings index holds the ``_id`` tie-break for MongoDB), so instead of the whole history a
+    page reads an hour past its starting point, then 8 hours, 64, ... until it has its
+    readings: its cost follows the readings near it, not the history behind it. Walking back
+    from a bound later than now, the first window also holds everything after now (readings
+    stamped ahead of the clock). About ten windows reach from now back to the year 1.
+    """
+    width = PAGE_WINDOW
+    if newer:
+        edge = low
+        while high - edge > width:
+            yield {"$gte": edge, "$lt": edge + width}
+            edge, width = edge + width, width * PAGE_WINDOW_GROWTH
+        yield {"$gte": edge, "$lte": high}
+        return
+    edge, bound = high, {"$lte": high}
+    now = current_time()
+    if high > now:
+        edge = max(low, now)
+    while edge - low > width:
+        yield {"$gte": edge - width, **bound}
+        edge, width, bound = edge - width, width * PAGE_WINDOW_GROWTH, {"$lt": edge - width}
+    yield {"$gte": low, **bound}
 
 
 # --------------------------------------------------------------------------------------------

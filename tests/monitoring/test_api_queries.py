@@ -55,7 +55,8 @@ def _urls(f, name):
             f"/api/bearings?machine_id={m1}",
             2,  # bearings found prove their machine exists in scope: no machine query
         ),
-        "readings": ("/api/data/query?page_size=1", "/api/data/query?page_size=500", 1),
+        # A page reads growing windows back from now until it is full (see the test below).
+        "readings": ("/api/data/query?page_size=1", "/api/data/query?page_size=500", None),
         "raw": (
             f"/api/machines/{m3}/timeseries?interval=raw",
             f"/api/machines/{m1}/timeseries?interval=raw&metrics=velocity.rms,"
@@ -128,8 +129,20 @@ ENDPOINTS = [
 @pytest.mark.parametrize("name", ENDPOINTS)
 def test_constant_query_count(fleet_db, client, name):
     small, large, expected = _urls(fleet_db, name)
+    if expected is None:
+        return  # bounded, not constant: test_reading_pages_read_windows_until_full
     assert len(captured(client, small)) == expected
     assert len(captured(client, large)) == expected
+
+
+def test_reading_pages_read_windows_until_full(fleet_db, client):
+    # The clock is pinned at 12:30 and the newest reading is at 12:25: one window (the last
+    # hour) fills a one-reading page; all of them takes windows back to the year 1, ~ten.
+    [query] = captured(client, "/api/data/query?page_size=1")
+    assert "db.readings.aggregate" in query
+    everything = captured(client, "/api/data/query?page_size=500")
+    assert 2 <= len(everything) <= 10
+    assert all("'timestamp': {'$gte'" in q for q in everything)
 
 
 @pytest.mark.parametrize("name", [e for e in ENDPOINTS if e != "fft"])

@@ -1,6 +1,7 @@
 """/api/data/query (readings by cursor) and /api/readings/{id}/fft (spectra)."""
 
 import datetime as dt
+import itertools
 from base64 import b64encode
 
 import numpy as np
@@ -170,6 +171,60 @@ def test_cursor_is_stable_while_new_readings_arrive(client):
     rest = walk(client, first["next"])
     seen = [r["id"] for r in first["results"]] + [r["id"] for r in rest]
     assert sorted(seen) == sorted(str(r.pk) for r in old)
+
+
+@pytest.mark.django_db
+def test_pages_walk_a_long_history_in_order(client, monkeypatch):
+    """Pages read growing time windows; across their edges nothing repeats, vanishes or moves."""
+    from monitoring import selectors
+
+    now = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)
+    monkeypatch.setattr(selectors, "current_time", lambda: now)
+    bearing = BearingFactory()
+    offsets = [
+        dt.timedelta(minutes=-5),  # inside the first hour
+        dt.timedelta(hours=-1),  # exactly on the first window's edge
+        dt.timedelta(hours=-1),  # a tie on it
+        dt.timedelta(hours=-9),  # exactly on the second edge (1 h + 8 h)
+        dt.timedelta(days=-3),
+        dt.timedelta(days=-400),
+        dt.timedelta(days=-4000),
+        dt.timedelta(minutes=7),  # stamped ahead of the clock
+    ]
+    readings = [ReadingFactory(bearing=bearing, timestamp=now + o) for o in offsets]
+    expected = [
+        str(r.pk) for r in sorted(readings, key=lambda r: (r.timestamp, r.pk), reverse=True)
+    ]
+    walked = [r["id"] for r in walk(client, f"{QUERY}?page_size=3")]
+    assert walked == expected
+    # And back: previous pages from the last one give the same readings, newest first.
+    pages = [client.get(f"{QUERY}?page_size=3").json()]
+    while pages[-1]["next"]:
+        pages.append(client.get(pages[-1]["next"]).json())
+    back = [pages[-1]]
+    while back[-1]["previous"]:
+        back.append(client.get(back[-1]["previous"]).json())
+    assert [r["id"] for page in reversed(back) for r in page["results"]] == expected
+
+
+def test_page_windows_cover_the_range_once():
+    from monitoring.selectors import TIME_MAX, TIME_MIN, _page_windows
+
+    def covered(windows, low, high):
+        # Contiguous and disjoint: each window starts where the previous one stopped.
+        for a, b in itertools.pairwise(windows):
+            assert a.get("$gte") == b.get("$lt") or a.get("$lt") == b.get("$gte"), (a, b)
+        starts = [w["$gte"] for w in windows]
+        assert min(starts) == low
+        assert max(w.get("$lte", w.get("$lt")) for w in windows) == high
+
+    for newer in (False, True):
+        windows = list(_page_windows(low=TIME_MIN, high=TIME_MAX, newer=newer))
+        covered(windows, TIME_MIN, TIME_MAX)
+        assert len(windows) <= 12
+    t = dt.datetime(2026, 3, 10, tzinfo=dt.UTC)
+    [only] = _page_windows(low=t - dt.timedelta(minutes=30), high=t, newer=False)
+    assert only == {"$gte": t - dt.timedelta(minutes=30), "$lte": t}
 
 
 # --- fft -------------------------------------------------------------------------------------
