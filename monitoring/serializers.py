@@ -522,7 +522,7 @@ class TimeseriesSerializer(serializers.Serializer):
 # --------------------------------------------------------------------------------------------
 
 
-class PeakSerializer(serializers.Serializer):
+class PeakSerializer(DocumentSerializerMixin, serializers.Serializer):
     """A spectral peak."""
 
     frequency_hz = serializers.FloatField()
@@ -532,7 +532,7 @@ class PeakSerializer(serializers.Serializer):
     )
 
 
-class FaultFrequenciesSerializer(serializers.Serializer):
+class FaultFrequenciesSerializer(DocumentSerializerMixin, serializers.Serializer):
     """Bearing defect frequencies (Hz) for the running speed."""
 
     bpfo = serializers.FloatField(help_text="Ball pass frequency, outer race (Hz).")
@@ -553,7 +553,7 @@ class FloatListField(serializers.ListField):
         return [float(value) for value in data]
 
 
-class FftSerializer(serializers.Serializer):
+class FftSerializer(DocumentSerializerMixin, serializers.Serializer):
     """A reading's amplitude spectrum with peaks and fault-frequency markers."""
 
     reading_id = ObjectIdField()

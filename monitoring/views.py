@@ -461,7 +461,7 @@ class SpectrumViewSet(ApiViewMixin, viewsets.GenericViewSet):
         data = selectors.fft_get(reading_id=pk, customers=self.get_customer_scope())
         if data is None:
             raise NotFound(self.not_found_message)
-        return Response(FftSerializer(data).data)
+        return Response(FftSerializer.from_document(data))
 
 
 @extend_schema(tags=["dashboard"])

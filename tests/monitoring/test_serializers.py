@@ -84,3 +84,22 @@ def test_a_missing_key_takes_the_model_default(plant):
     rendered = MachineSerializer.from_document(doc)
     assert rendered["subarea"] == Machine._meta.get_field("subarea").get_default()
     assert rendered["bearing_count"] == Machine._meta.get_field("bearing_count").get_default()
+
+
+def test_spectrum(plant):
+    import numpy as np
+    import orjson
+
+    from monitoring import selectors
+    from monitoring.renderers import ORJSONRenderer
+    from monitoring.serializers import FftSerializer
+    from tests.factories import SpectrumFactory
+
+    reading = Reading.objects.order_by("timestamp").first()
+    SpectrumFactory(reading=reading)
+    data = selectors.fft_get(reading_id=reading.pk)
+    assert isinstance(data["amplitudes"], np.ndarray)
+    render = ORJSONRenderer().render
+    fast, declared = FftSerializer.from_document(data), FftSerializer(data).data
+    assert orjson.loads(render(fast)) == orjson.loads(render(declared))
+    assert fast["peaks"] and set(fast["peaks"][0]) == {"frequency_hz", "amplitude", "order"}
