@@ -184,41 +184,38 @@ def _single_value(condition: Any) -> Any:
     return _NO_VALUE
 
 
-def reading_stages(timestamp: dict, conditions: dict | None = None) -> list[dict]:
-    """``$match`` stages for readings in a timestamp range meeting ``conditions`` (None: any)."""
-    # First the range and at most one equality leading an index, then the rest (module doc).
+def _index_led_stages(
+    range_field: str, bounds: dict, conditions: dict | None, index_keys: Sequence[str]
+) -> list[dict]:
+    """A first ``$match`` one index serves (the range and at most one equality leading an
+    index, from ``index_keys`` in order), then a second ``$match`` with the rest (module doc)."""
     rest = {k: v for k, v in (conditions or {}).items() if v is not None}
     first: dict[str, Any] = {}
-    for key in READING_INDEX_KEYS:
+    for key in index_keys:
         value = _single_value(rest.get(key, _NO_VALUE))
         if value is not _NO_VALUE:
             first[key] = value
             del rest[key]
             break
-    first["timestamp"] = timestamp
+    first[range_field] = bounds
     return [{"$match": first}, {"$match": rest}] if rest else [{"$match": first}]
+
+
+def reading_stages(timestamp: dict, conditions: dict | None = None) -> list[dict]:
+    """``$match`` stages for readings in a timestamp range meeting ``conditions`` (None: any)."""
+    return _index_led_stages("timestamp", timestamp, conditions, READING_INDEX_KEYS)
 
 
 def rollup_stages(model, hours: dict, conditions: dict | None = None) -> list[dict]:
     """``$match`` stages for rollups in an hour range meeting ``conditions`` (None: any).
 
-    As for readings, the first stage holds only what one index serves, the rest follows: on
-    bearing rollups the hour range with one bearing (the unique (bearing_id, hour) index) or
-    one machine ((machine_id, hour)); on area rollups the hour range alone ((hour), a few
-    documents per hour), since an ``$in`` over customers or areas beside it is a collection
-    scan on SecantusDB.
+    As for readings: on bearing rollups the hour range with one bearing (the unique
+    (bearing_id, hour) index) or one machine ((machine_id, hour)); on area rollups the hour
+    range alone ((hour), a few documents per hour), since an ``$in`` over customers or areas
+    beside it is a collection scan on SecantusDB.
     """
-    rest = {k: v for k, v in (conditions or {}).items() if v is not None}
-    first: dict[str, Any] = {}
     keys = ("bearing_id", "machine_id") if model is BearingHourlyRollup else ()
-    for key in keys:
-        value = _single_value(rest.get(key, _NO_VALUE))
-        if value is not _NO_VALUE:
-            first[key] = value
-            del rest[key]
-            break
-    first["hour"] = hours
-    return [{"$match": first}, {"$match": rest}] if rest else [{"$match": first}]
+    return _index_led_stages("hour", hours, conditions, keys)
 
 
 def scope_queryset(queryset: QuerySet, customers: Sequence[str] | None) -> QuerySet:
