@@ -189,8 +189,9 @@ def _stored_bucket_keys(model, buckets: list, *, session=None) -> set[tuple]:
         fields, queries = ("customer", "area", "hour"), [{"hour": span}]
     projection = {**dict.fromkeys(fields, 1), "_id": 0}
     coll = collection(model)
+    # Bucket keys hold naive UTC hours, as pymongo returns them: tuples compare directly.
     return {
-        tuple(_naive_utc(doc[f]) if f == "hour" else doc.get(f) for f in fields)
+        tuple(doc.get(f) for f in fields)
         for query in queries
         for doc in coll.find(query, projection, session=session)
     }
@@ -208,7 +209,7 @@ def _buckets_write(model, buckets: list, *, session=None) -> None:
     stored = _stored_bucket_keys(model, buckets, session=session)
     inserts, updates = [], []
     for key, bucket, on_insert in buckets:
-        if tuple(_naive_utc(v) if k == "hour" else v for k, v in key.items()) in stored:
+        if tuple(key.values()) in stored:
             updates.append(UpdateOne(key, bucket.update(on_insert), upsert=True))
         else:
             inserts.append(bucket.document(key, on_insert))

@@ -86,9 +86,9 @@ def _path_id(name: str, what: str) -> OpenApiParameter:
 
 
 MACHINE_ID = _path_id("machine_id", "machine")
+READING_ID = _path_id("reading_id", "reading")
 # FilterSet class -> its form class (see ApiViewMixin.get_filter_data).
 _FILTER_FORMS: dict = {}
-READING_ID = _path_id("reading_id", "reading")
 
 
 class ApiViewMixin:
