@@ -1,6 +1,6 @@
 """Where an API request's time goes: database round trips vs Python, per endpoint, in-process.
 
-    .venv/bin/python bench/anatomy.py [--readings 10000] [--requests 20]
+    .venv/bin/python bench/anatomy.py [--readings 10000] [--requests 20] [--profile ENDPOINT]
 
 Generates a small data set (bench/datagen.py) on a throwaway embedded database, then calls every
 endpoint of bench/endpoints.py through Django's test client (production settings, token auth,
@@ -8,7 +8,9 @@ dashboard cache off), recording every database command with pymongo's command mo
 endpoint it prints the median request time, how many database commands one request sends (and
 on which collections), the median time spent waiting for them, and the rest: Django, DRF,
 serialization and JSON in the worker. No gunicorn or socket between client and view, so the
-total is below bench/run.py's HTTP figure by the server and HTTP overhead.
+total is below bench/run.py's HTTP figure by the server and HTTP overhead. ``--profile NAME``
+(an endpoint name as printed) adds a cProfile of that endpoint's requests, sorted by
+``PROFILE_SORT`` (default cumulative).
 """
 
 from __future__ import annotations
