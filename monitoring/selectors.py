@@ -543,30 +543,30 @@ def _series_points(span: dt.timedelta, interval: str) -> int:
 
 def timeseries_get(
     *,
-    machine: Machine,
+    machine_id,
     start: dt.datetime,
     end: dt.datetime,
     bearing_id=None,
     metrics: Sequence[str] = DEFAULT_METRICS,
     interval: str | None = None,
     agg: str = "avg",
-    customers: Sequence[str] | None = None,
 ) -> dict:
     """Series per bearing and metric over [start, end]: raw readings or hour/day rollups.
 
     With ``interval=None`` the finest interval giving at most ~:data:`TARGET_POINTS` points per
     series is picked; a raw request over :data:`MAX_POINTS` per series raises
     :class:`PointLimitExceeded`. Hour and day buckets read rollups only. A ``bearing_id`` that
-    is not one of the machine's bearings raises ``Bearing.DoesNotExist``.
+    is not one of the machine's bearings raises ``Bearing.DoesNotExist``. The caller has
+    checked the machine is in the request's scope (its bearings and data carry its customer).
     """
     start, end = _utc(start), _utc(end)
-    bearings = list(bearings_list(customers=customers).filter(machine_id=machine.pk))
+    bearings = machine_bearing_documents(machine_id=machine_id)
     if bearing_id is not None:
-        bearings = [b for b in bearings if b.pk == bearing_id]
+        bearings = [b for b in bearings if b["_id"] == bearing_id]
         if not bearings:
             raise Bearing.DoesNotExist("no such bearing on this machine")
-    ids = [b.pk for b in bearings]
-    base = {"machine_id": machine.pk, "bearing_id": {"$in": ids}}
+    ids = [b["_id"] for b in bearings]
+    base = {"machine_id": machine_id, "bearing_id": {"$in": ids}}
 
     chosen = interval
     if interval in (None, "raw") and ids:
@@ -586,23 +586,23 @@ def timeseries_get(
         raise PointLimitExceeded(_series_points(span, chosen), chosen)
     interval = chosen
 
-    points: dict = {(b.pk, m): [] for b in bearings for m in metrics}
+    points: dict = {(b_id, m): [] for b_id in ids for m in metrics}
     if ids:
         reader = _raw_points if interval == "raw" else _bucket_points
         reader(points, base=base, start=start, end=end, metrics=metrics, interval=interval, agg=agg)
     series = [
         {
-            "bearing_id": b.pk,
-            "bearing_location": b.bearing_location,
+            "bearing_id": b["_id"],
+            "bearing_location": b.get("bearing_location", ""),
             "metric": m,
             "unit": METRICS[m][2],
-            "points": points[(b.pk, m)],
+            "points": points[(b["_id"], m)],
         }
         for b in bearings
         for m in metrics
     ]
     return {
-        "machine_id": machine.pk,
+        "machine_id": machine_id,
         "start": start,
         "end": end,
         "interval": interval,

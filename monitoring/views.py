@@ -310,7 +310,7 @@ class MachineViewSet(
     @action(detail=True, url_path="timeseries", pagination_class=None)
     def timeseries(self, request, *args, **kwargs):
         """Series per bearing and metric from readings (raw) or rollups (hour, day)."""
-        machine = self.get_object()
+        machine = self.get_machine_document()
         query = self.get_query()
         bearing_id = None
         if "bearing_id" in query:
@@ -320,14 +320,13 @@ class MachineViewSet(
             bearing_id = ObjectId(bearing_id)
         try:
             data = selectors.timeseries_get(
-                machine=machine,
+                machine_id=machine["_id"],
                 start=query["start"],
                 end=query["end"],
                 bearing_id=bearing_id,
                 metrics=query["metrics"],
                 interval=query.get("interval"),
                 agg=query["agg"],
-                customers=self.get_customer_scope(),
             )
         except Bearing.DoesNotExist:
             raise NotFound("No bearing with this id on this machine.") from None
