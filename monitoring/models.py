@@ -6,6 +6,8 @@ hourly rollups (their cost grows with buckets, not readings). Spectra live in th
 collection so no list or time-series query ever loads them.
 """
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.db import models
 from django_mongodb_backend.fields import ArrayField, EmbeddedModelField, ObjectIdField
@@ -124,10 +126,19 @@ class Bearing(models.Model):
     def __str__(self) -> str:
         return f"{self.bearing_location} [{self.external_id}]"
 
+    # Geometry for fault frequencies; the first three are required, the angle defaults to 0.
+    GEOMETRY_FIELDS = ("rolling_elements", "ball_diameter_mm", "pitch_diameter_mm",
+                       "contact_angle_deg")  # fmt: skip
+
+    @staticmethod
+    def geometry_complete(values: Mapping) -> bool:
+        """Whether these field values (a stored document) allow fault frequencies."""
+        return all(values.get(f) for f in Bearing.GEOMETRY_FIELDS[:3])
+
     @property
     def has_geometry(self) -> bool:
         """Whether fault frequencies can be computed for this bearing."""
-        return bool(self.rolling_elements and self.ball_diameter_mm and self.pitch_diameter_mm)
+        return self.geometry_complete({f: getattr(self, f) for f in self.GEOMETRY_FIELDS})
 
 
 class Acceleration(EmbeddedModel):

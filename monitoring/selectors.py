@@ -257,15 +257,6 @@ def in_scope(customer: str | None, customers: Sequence[str] | None) -> bool:
     return customers is None or customer in customers
 
 
-def _scope_values(
-    customers: Sequence[str] | None, wanted: Sequence[str] | None
-) -> list[str] | None:
-    """Customers a query may match: the scope, narrowed to ``wanted`` (None = no condition)."""
-    if customers is None:
-        return list(wanted) if wanted else None
-    return [c for c in customers if c in wanted] if wanted else list(customers)
-
-
 # Hot endpoints read plain documents with pymongo: the same queries the ORM would send, less
 # its per-query compilation and per-row model instances (bench/RESULTS.md has the figures).
 MACHINE_ORDER = [("machine_name", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]
@@ -303,9 +294,6 @@ class Documents:
         """Matching documents."""
         return self.collection.count_documents(self.query)
 
-    def __len__(self) -> int:
-        return self.count()
-
     def __getitem__(self, item: slice) -> list[dict]:
         if not isinstance(item, slice) or item.step is not None:
             raise TypeError("Documents supports plain slices only")
@@ -338,9 +326,9 @@ def machine_documents(
     severity (no status first), and ties are broken by name and id, as the list always is.
     """
     query: dict = {}
-    scope = _scope_values(customers, (filters or {}).get("customer"))
+    scope = customer_condition(customers, (filters or {}).get("customer"))
     if scope is not None:
-        query["customer"] = {"$in": scope}
+        query["customer"] = scope
     for name, values in (filters or {}).items():
         if name != "customer" and values:
             query[name] = {"$in": list(values)}
@@ -682,10 +670,8 @@ def fft_get(*, reading_id, customers: Sequence[str] | None = None) -> dict | Non
     if spectrum is None:
         return None
     bearing = collection(Bearing).find_one(
-        {"_id": reading["bearing_id"]},
-        {f: 1 for f in ("rolling_elements", "ball_diameter_mm", "pitch_diameter_mm",
-                        "contact_angle_deg")},
-    )  # fmt: skip
+        {"_id": reading["bearing_id"]}, dict.fromkeys(Bearing.GEOMETRY_FIELDS, 1)
+    )
     machine = collection(Machine).find_one({"_id": reading["machine_id"]}, {"running_speed_rpm": 1})
 
     data = bytes(spectrum.get("amplitudes") or b"")
@@ -698,10 +684,7 @@ def fft_get(*, reading_id, customers: Sequence[str] | None = None) -> dict | Non
     peaks = spectrum_peaks(freqs, amps, count=PEAK_COUNT, running_speed_hz=running_speed_hz)
     faults = None
     geometry = bearing or {}
-    has_geometry = all(
-        geometry.get(f) for f in ("rolling_elements", "ball_diameter_mm", "pitch_diameter_mm")
-    )
-    if running_speed_hz and has_geometry:
+    if running_speed_hz and Bearing.geometry_complete(geometry):
         try:
             faults = bearing_fault_frequencies(
                 shaft_hz=running_speed_hz,
