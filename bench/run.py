@@ -17,10 +17,12 @@ and errors included) together with every gunicorn the run started:
    on (as deployed). ``--first-pass`` measures it there and then;
 2. an identical frozen copy of each smaller size is generated (``bench_ref_<n>``, served the
    same way), then ``bench`` grows to the largest size by adding older history;
-3. every endpoint is measured at every size side by side: the HTTP request (httpx, keep-alive,
-   after warm-up) and the raw pymongo work returning the same answer, on each data set, in
-   turn, request by request, so machine noise hits them all alike. Each answer is checked once
-   per size (HTTP and raw return the same ids and counts);
+3. every endpoint is measured at every size side by side: the HTTP request (the standard
+   library's http.client, after warm-up; list and detail endpoints also through httpx, a
+   reference column showing the heavier client's own cost) and the raw pymongo work returning
+   the same answer, on each data set, in turn, request by request, so machine noise hits them
+   all alike. Each answer is checked once per size (HTTP and raw return the same ids and
+   counts);
 4. load run: ``--clients`` concurrent clients for ``--load-seconds`` over a weighted mix
    against the largest data set as deployed; when some endpoints were too slow (over 2 s or
    failed), a diagnostic run without them goes first;
@@ -36,6 +38,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import http.client
 import importlib.metadata
 import json
 import os
@@ -51,6 +54,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,11 +297,67 @@ class Target:
     error: str | None = None
 
 
-def http_call(client: httpx.Client, url: str) -> Callable[[], httpx.Response]:
-    def call() -> httpx.Response:
+@dataclass
+class LeanResponse:
+    """Status and body of one LeanClient request."""
+
+    status_code: int
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(errors="replace")
+
+    def json(self):
+        return json.loads(self.content)
+
+
+class LeanClient:
+    """GET over the standard library's http.client: the client the latencies are timed with.
+
+    httpx builds request and response models, normalises headers and runs a connection pool in
+    Python: ~0.3-0.4 ms per request on this machine (bench/RESULTS.md, the httpx column), as
+    much as Django and DRF add to a detail request, and the client's cost, not the server's.
+    One connection, reopened when the server closes it (gunicorn's sync workers close after
+    every response, as they would behind a proxy).
+    """
+
+    def __init__(self, base_url: str, headers: dict[str, str], timeout: float):
+        parts = urllib.parse.urlsplit(base_url)
+        self.host, self.port = parts.hostname, parts.port
+        self.headers = {"Accept": "application/json", **headers}
+        self.timeout = timeout
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def get(self, path: str) -> LeanResponse:
+        for attempt in (1, 2):
+            reused = self.connection.sock is not None
+            try:
+                self.connection.request("GET", path, headers=self.headers)
+                response = self.connection.getresponse()
+                return LeanResponse(response.status, response.read())
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.connection.close()
+                # A kept-alive connection the server had closed meanwhile: retry once, fresh.
+                if not reused or attempt == 2:
+                    raise
+            except (OSError, http.client.HTTPException):
+                self.connection.close()
+                raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+HTTP_ERRORS = (OSError, http.client.HTTPException, httpx.HTTPError)
+
+
+def http_call(client: LeanClient | httpx.Client, url: str) -> Callable[[], object]:
+    def call() -> object:
         try:
             response = client.get(url)
-        except httpx.HTTPError as exc:  # e.g. gunicorn killed the worker at its timeout
+        except HTTP_ERRORS as exc:  # e.g. gunicorn killed the worker at its timeout
             raise RequestFailed(f"GET {url}: {exc!r}") from None
         if response.status_code != 200:
             raise RequestFailed(f"GET {url}: {response.status_code} {response.text[:200]}")
@@ -392,9 +452,14 @@ class Site:
     size: int
     server: Server  # dashboard cache off: every request computes its answer
     context: ep.Context
-    client: httpx.Client
+    client: LeanClient
     cached_server: Server  # dashboard cache on, as deployed
-    cached_client: httpx.Client
+    cached_client: LeanClient
+    httpx_client: httpx.Client  # the reference column: the same requests through httpx
+
+    def close(self) -> None:
+        for client in (self.client, self.cached_client, self.httpx_client):
+            client.close()
 
 
 def answer_check(endpoint: ep.Endpoint, site: Site, cap_s: float) -> str | None:
@@ -431,6 +496,8 @@ def measure_sites(
             url = endpoint.path(site.context)
             client = site.cached_client if endpoint.cached else site.client
             targets.append(Target(f"http@{site.size}", http_call(client, url)))
+            if endpoint.kind in ("list", "detail") and site is sites[-1]:
+                targets.append(Target(f"httpx@{site.size}", http_call(site.httpx_client, url)))
             if endpoint.raw is not None:
                 targets.append(Target(f"raw@{site.size}", raw_call(endpoint, site.context, cap_s)))
 
@@ -663,7 +730,8 @@ def results_table(results: dict, sizes: list[int]) -> tuple[str, dict]:
     head = (
         f"| endpoint | HTTP p50 / p95 ms @{s} | HTTP p50 / p95 ms @{lg} | p50 {lg}/{s} "
         f"| ≤ {FLAT_TARGET} | raw p50 / p95 ms @{lg} | HTTP/raw p50 @{lg} | ≤ {RAW_TARGET:g} "
-        f"| same answer |\n|---|---:|---:|---:|:-:|---:|---:|:-:|:-:|\n"
+        f"| via httpx: HTTP/raw @{lg} | same answer |\n"
+        "|---|---:|---:|---:|:-:|---:|---:|:-:|---:|:-:|\n"
     )
     lines = []
     verdicts: dict = {}
@@ -674,6 +742,8 @@ def results_table(results: dict, sizes: list[int]) -> tuple[str, dict]:
         http_small, http_large = row[f"http@{small}"], row[f"http@{large}"]
         raw_large = row[f"raw@{large}"]
         growth, overhead = _ratio(http_large, http_small), _ratio(http_large, raw_large)
+        via_httpx = row.get(f"httpx@{large}")
+        httpx_overhead = _ratio(via_httpx, raw_large) if via_httpx else None
         failed = http_large.get("error") is not None
         flat_ok = raw_ok = None
         if endpoint.flat:
@@ -699,7 +769,7 @@ def results_table(results: dict, sizes: list[int]) -> tuple[str, dict]:
         lines.append(
             f"| {endpoint.name} | {_ms(http_small)} | {_ms(http_large)} | {_fmt_ratio(growth)} "
             f"| {_verdict(flat_ok)} | {_ms(raw_large)} | {_fmt_ratio(overhead)} "
-            f"| {_verdict(raw_ok)} | {answer} |"
+            f"| {_verdict(raw_ok)} | {_fmt_ratio(httpx_overhead)} | {answer} |"
         )
     return head + "\n".join(lines) + "\n", verdicts
 
@@ -806,10 +876,11 @@ def report(run: dict) -> tuple[str, dict]:
         "## Endpoints",
         "",
         "p50 / p95 in ms over repeated requests after warm-up, measured side by side: for each "
-        "endpoint, the HTTP request (httpx) and its raw pymongo equivalent on each data set "
-        f"were timed in turn, up to {run['rounds']} rounds or {run['budget_s']:.0f} s; calls "
-        "over 2 s got one round and calls over 10 s one sample (n shown when under 5). FAILED: "
-        "the request errored or exceeded gunicorn's 30 s worker timeout, or the raw query "
+        "endpoint, the HTTP request (the standard library's http.client; for list and detail "
+        "endpoints also through httpx, for reference) and its raw pymongo equivalent on each "
+        f"data set were timed in turn, up to {run['rounds']} rounds or {run['budget_s']:.0f} s; "
+        "calls over 2 s got one round and calls over 10 s one sample (n shown when under 5). "
+        "FAILED: the request errored or exceeded gunicorn's 30 s worker timeout, or the raw query "
         f"exceeded {RAW_CAP_S:.0f} s. Targets: p50 {label(sizes[-1])}/{label(sizes[0])} ≤ "
         f"{FLAT_TARGET} for machines, latest-readings, kpis and the trends; HTTP/raw ≤ "
         f"{RAW_TARGET:g} for list and detail endpoints. Dashboard rows are served with the "
@@ -1008,19 +1079,17 @@ def run(options: argparse.Namespace, procs: Processes, tmp: Path) -> dict:
 
     def site_for(size: int, servers: tuple, db_name: str, site_token: str | None) -> Site:
         context = ep.context_for(mongo[db_name], machine_external_id=MACHINE, window_end=window_end)
-        clients = [
-            httpx.Client(
-                base_url=server.base_url, headers=auth_headers(site_token), timeout=HTTP_TIMEOUT_S
-            )
-            for server in servers
-        ]
+        headers = auth_headers(site_token)
         return Site(
             size=size,
             server=servers[0],
             context=context,
-            client=clients[0],
+            client=LeanClient(servers[0].base_url, headers, HTTP_TIMEOUT_S),
             cached_server=servers[1],
-            cached_client=clients[1],
+            cached_client=LeanClient(servers[1].base_url, headers, HTTP_TIMEOUT_S),
+            httpx_client=httpx.Client(
+                base_url=servers[0].base_url, headers=headers, timeout=HTTP_TIMEOUT_S
+            ),
         )
 
     measure_options = {"rounds": options.requests, "cap_s": RAW_CAP_S}
@@ -1029,8 +1098,7 @@ def run(options: argparse.Namespace, procs: Processes, tmp: Path) -> dict:
         log(f"first pass at {label(sizes[0])} readings (HTTP vs raw) ...")
         site = site_for(sizes[0], main_servers, MAIN_DB, token)
         first_pass = measure_sites([site], mongo, budget_s=options.budget, **measure_options)
-        site.client.close()
-        site.cached_client.close()
+        site.close()
 
     references = []
     for size in sizes[:-1]:
@@ -1100,8 +1168,7 @@ def run(options: argparse.Namespace, procs: Processes, tmp: Path) -> dict:
     log(f"storage figures (collStats on {storage_db}) ...")
     storage = storage_figures(mongo[storage_db])
     for site in sites:
-        site.client.close()
-        site.cached_client.close()
+        site.close()
     return {
         "command": os.environ.get("BENCH_COMMAND", "python bench/run.py " + " ".join(sys.argv[1:])),
         "code": os.environ.get("BENCH_CODE", ""),
