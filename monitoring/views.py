@@ -105,6 +105,26 @@ class ApiViewMixin:
             self._customer_scope = customer_scope(self.request.user)
         return self._customer_scope
 
+    def cached_answer(self, name: str, query: dict, compute) -> dict:
+        """The serialized answer, from the cache while neither data nor time moved on.
+
+        For answers that read rollups or other state ingestion writes (dashboards, stats). The
+        key holds the data version ingestion bumps on every change, so a run makes fresh
+        numbers visible at once; the short timeout bounds how far the sliding time windows
+        ("last 24 h") may lag. Redis shares the cache between app servers (REDIS_URL).
+        """
+        timeout = settings.DASHBOARD_CACHE_SECONDS
+        if timeout <= 0:
+            return compute()
+        parts = [name, sorted(query.items()), self.get_customer_scope()]
+        parts.append(selectors.data_version_get())
+        key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+        data = cache.get(key)
+        if data is None:
+            data = compute()
+            cache.set(key, data, timeout)
+        return data
+
     @property
     def _action(self):
         return getattr(self, "action", None)
@@ -473,25 +493,6 @@ class DashboardViewSet(ApiViewMixin, viewsets.ViewSet):
         "status_trends": StatusTrendQuerySerializer,
     }
 
-    def _cached(self, name: str, query: dict, compute) -> dict:
-        """The serialized answer, from the cache while neither data nor time moved on.
-
-        The key holds the data version ingestion bumps on every change, so a run makes fresh
-        numbers visible at once; the short timeout bounds how far the sliding time windows
-        ("last 24 h") may lag. Redis shares the cache between app servers (REDIS_URL).
-        """
-        timeout = settings.DASHBOARD_CACHE_SECONDS
-        if timeout <= 0:
-            return compute()
-        parts = [name, sorted(query.items()), self.get_customer_scope()]
-        parts.append(selectors.data_version_get())
-        key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-        data = cache.get(key)
-        if data is None:
-            data = compute()
-            cache.set(key, data, timeout)
-        return data
-
     def _filters(self, query: dict) -> dict:
         """Selector keyword arguments for the scope and customer/area filters."""
         return {
@@ -513,7 +514,7 @@ class DashboardViewSet(ApiViewMixin, viewsets.ViewSet):
         def compute():
             return KpiSerializer(selectors.kpis_get(**self._filters(query))).data
 
-        return Response(self._cached("kpis", query, compute))
+        return Response(self.cached_answer("kpis", query, compute))
 
     @extend_schema(
         summary="Hourly trend",
@@ -534,7 +535,7 @@ class DashboardViewSet(ApiViewMixin, viewsets.ViewSet):
             )
             return HourlyTrendSerializer(data).data
 
-        return Response(self._cached("hourly", query, compute))
+        return Response(self.cached_answer("hourly", query, compute))
 
     @extend_schema(
         summary="Daily status trend",
@@ -553,7 +554,7 @@ class DashboardViewSet(ApiViewMixin, viewsets.ViewSet):
             )
             return StatusTrendSerializer(data).data
 
-        return Response(self._cached("status", query, compute))
+        return Response(self.cached_answer("status", query, compute))
 
 
 class HealthView(APIView):
@@ -590,5 +591,9 @@ class StatsView(ApiViewMixin, APIView):
     )
     def get(self, request):
         """Collection counts, storage, reading time range, last run, versions."""
-        data = selectors.stats_get(customers=self.get_customer_scope())
-        return Response(StatsSerializer(data).data)
+
+        def compute() -> dict:
+            return StatsSerializer(selectors.stats_get(customers=self.get_customer_scope())).data
+
+        # All-time figures read every area rollup: once per cache period, not per request.
+        return Response(self.cached_answer("stats", {}, compute))

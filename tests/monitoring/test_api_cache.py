@@ -1,4 +1,4 @@
-"""Dashboard answers are cached, and an ingestion change makes fresh numbers visible at once."""
+"""Dashboard and stats answers are cached; an ingestion change makes fresh numbers visible."""
 
 import pytest
 from django.core.cache import cache
@@ -61,3 +61,17 @@ def test_users_of_different_customers_never_share_an_entry(caching, client):
     assert client.get("/api/dashboard/kpis").json()["machines_total"] == 1
     other = TokenClient("globex-user", is_staff=False, customers=["Globex"])
     assert other.get("/api/dashboard/kpis").json()["machines_total"] == 0
+
+
+def test_stats_are_cached_and_refreshed_by_an_ingestion(caching, client, recorder):
+    bearing = BearingFactory()
+    _ingest(ReadingFactory(bearing=bearing))
+    first = client.get("/api/stats").json()
+    assert first["collections"]["readings"] == 1
+    assert any(c.get("aggregate") == "rollups_area_hourly" for c in recorder.commands)
+    recorder.commands.clear()
+    assert client.get("/api/stats").json() == first
+    # The second answer reads only the data version (and nothing the stats are made of).
+    assert [next(iter(c.values())) for c in recorder.commands] == ["data_versions"]
+    _ingest(ReadingFactory(bearing=bearing))
+    assert client.get("/api/stats").json()["collections"]["readings"] == 2
