@@ -182,8 +182,8 @@ REST_FRAMEWORK = {
         "monitoring.permissions.ReadOnlyUnlessStaff",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "monitoring.throttling.AnonCounterThrottle",
+        "monitoring.throttling.UserCounterThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),

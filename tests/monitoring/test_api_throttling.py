@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from monitoring.throttling import AnonCounterThrottle, UserCounterThrottle
 from tests.monitoring.conftest import TokenClient
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,26 @@ def test_user_over_the_rate_gets_429_with_retry_after(low_rates):
     assert 0 < int(response["Retry-After"]) <= 60
     body = response.json()
     assert body["errors"] == {} and "throttled" in body["detail"].lower()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The throttles' clock, set by the test (seconds since the epoch)."""
+    now = [1_800_000_015.0]  # 15 s into a minute
+    for throttle in (UserCounterThrottle, AnonCounterThrottle):
+        monkeypatch.setattr(throttle, "timer", staticmethod(lambda: now[0]))
+    return now
+
+
+def test_the_limit_applies_per_minute_and_lifts_when_it_ends(low_rates, clock):
+    client = TokenClient("steady", is_staff=True)
+    assert [client.get("/api/machines").status_code for _ in range(3)] == [200] * 3
+    clock[0] += 30
+    refused = client.get("/api/machines")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "15"  # the minute ends 15 s later
+    clock[0] += 15
+    assert client.get("/api/machines").status_code == 200
 
 
 def test_users_are_throttled_separately(low_rates):
