@@ -523,6 +523,23 @@ def _reading_counts(
     return counts
 
 
+def _reading_count_bound(*, match: dict, start: dt.datetime, end: dt.datetime) -> dict:
+    """Readings per bearing in every hour [start, end] touches: at least the exact counts.
+
+    One rollup read; no edge-hour counts from readings (see :func:`_reading_counts`).
+    """
+    counts: dict = {}
+    for row in _aggregate(
+        BearingHourlyRollup,
+        [
+            *rollup_stages(BearingHourlyRollup, {"$gte": floor_hour(start), "$lte": end}, match),
+            {"$group": {"_id": "$bearing_id", "n": {"$sum": "$count"}}},
+        ],
+    ):
+        counts[row["_id"]] = row["n"]
+    return counts
+
+
 def _series_points(span: dt.timedelta, interval: str) -> int:
     """Buckets an hour or day interval needs for a span."""
     step = HOUR if interval == "hour" else DAY
@@ -558,11 +575,17 @@ def timeseries_get(
 
     chosen = interval
     if interval in (None, "raw") and ids:
-        # Exact points per series, at a cost that grows with hours (see _reading_counts).
-        counts = _reading_counts(
-            rollup_match=base, reading_match=base, group_key="bearing_id", start=start, end=end
-        )
-        per_series = max(counts.values(), default=0)
+        # Points per series decide: refused over MAX_POINTS (raw), raw up to TARGET_POINTS
+        # (auto). A bound from the rollups of the hours touched decides alone when it is within
+        # the limit (exact <= bound); only near the limit are the edge hours counted exactly.
+        limit = MAX_POINTS if interval == "raw" else TARGET_POINTS
+        bound = _reading_count_bound(match=base, start=start, end=end)
+        per_series = max(bound.values(), default=0)
+        if per_series > limit:
+            counts = _reading_counts(
+                rollup_match=base, reading_match=base, group_key="bearing_id", start=start, end=end
+            )
+            per_series = max(counts.values(), default=0)
         if interval == "raw" and per_series > MAX_POINTS:
             raise PointLimitExceeded(per_series, "raw")
         if interval is None and per_series <= TARGET_POINTS:
