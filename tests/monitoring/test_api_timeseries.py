@@ -70,6 +70,23 @@ def test_raw_range_is_inclusive_and_offsets_are_honoured(fleet_db, client):
     ]
 
 
+@pytest.mark.parametrize("server_order", ["as stored", "reversed"])
+def test_raw_points_are_oldest_first_in_any_order_read(fleet_db, client, monkeypatch, server_order):
+    # Raw readings are read without a $sort (SecantusDB would sort every row again): the
+    # points are put in order in Python, whatever order the index walk returns them in.
+    f = fleet_db
+    if server_order == "reversed":
+        aggregate = selectors._aggregate
+        monkeypatch.setattr(
+            selectors, "_aggregate", lambda *args, **kw: list(aggregate(*args, **kw))[::-1]
+        )
+    body = get(client, f.m1, "interval=raw&metrics=velocity.rms,temperature").json()
+    for s in body["series"]:
+        times = [t for t, _ in s["points"]]
+        assert times == sorted(times) and len(set(times)) == len(times), s
+    assert len(series(body, f.b1, "velocity.rms")) >= 3
+
+
 def test_unencoded_plus_offset_is_accepted(fleet_db, client):
     # A literal "+" in a query string arrives as a space.
     f = fleet_db
