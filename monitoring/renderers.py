@@ -36,6 +36,13 @@ class ORJSONRenderer(BaseRenderer):
         if data is None:
             return b""
         # Numpy arrays (a spectrum's thousands of lines) are encoded natively, float32 as
-        # float32: the shortest text that reads back as the stored value.
-        options = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+        # float32: the shortest text that reads back as the stored value. Datetimes left in
+        # the data (time series points) are written as serializers.iso_z writes them: in UTC,
+        # with a Z, microseconds when there are any.
+        options = (
+            orjson.OPT_NON_STR_KEYS
+            | orjson.OPT_SERIALIZE_NUMPY
+            | orjson.OPT_NAIVE_UTC
+            | orjson.OPT_UTC_Z
+        )
         return orjson.dumps(data, default=_default, option=options)

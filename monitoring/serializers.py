@@ -158,7 +158,9 @@ class PointsField(serializers.ListField):
     child = PointField()
 
     def to_representation(self, data):
-        return [[iso_z(when), number] for when, number in data]
+        # Times in UTC are left to the JSON renderer, which writes them as iso_z would
+        # (monitoring/renderers.py) in C: ~1 us a point saved, thousands of points a series.
+        return [[when if when.tzinfo is dt.UTC else iso_z(when), number] for when, number in data]
 
 
 # --------------------------------------------------------------------------------------------

@@ -103,3 +103,26 @@ def test_spectrum(plant):
     fast, declared = FftSerializer.from_document(data), FftSerializer(data).data
     assert orjson.loads(render(fast)) == orjson.loads(render(declared))
     assert fast["peaks"] and set(fast["peaks"][0]) == {"frequency_hz", "amplitude", "order"}
+
+
+def test_time_series_points_render_as_iso_z():
+    """Points keep UTC datetimes for the renderer, which must write them exactly as iso_z."""
+    import datetime as dt
+
+    import orjson
+
+    from monitoring.renderers import ORJSONRenderer
+    from monitoring.serializers import PointsField, iso_z
+
+    berlin = dt.timezone(dt.timedelta(hours=1))
+    times = [
+        dt.datetime(2026, 3, 10, 12, 25, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 10, 12, 25, 0, 123000, tzinfo=dt.UTC),  # milliseconds kept
+        dt.datetime(2026, 3, 10, 13, 25, 0, 1, tzinfo=berlin),  # converted, as before
+        dt.datetime(2026, 3, 10, 12, 25, 59),  # naive: UTC
+    ]
+    points = PointsField().to_representation([(t, 1.5) for t in times])
+    rendered = orjson.loads(ORJSONRenderer().render(points))
+    assert rendered == [[iso_z(t), 1.5] for t in times]
+    assert rendered[1][0] == "2026-03-10T12:25:00.123000Z"
+    assert rendered[2][0] == "2026-03-10T12:25:00.000001Z"
