@@ -41,6 +41,7 @@ import math
 import time
 import zoneinfo
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -501,14 +502,9 @@ def _reading_counts(
     key = f"${group_key}" if group_key else None
     counts: dict = {}
     if first_full < last_full:
-        for row in _aggregate(
-            rollup_model,
-            [
-                *rollup_stages(rollup_model, {"$gte": first_full, "$lt": last_full}, rollup_match),
-                {"$group": {"_id": key, "n": {"$sum": "$count"}}},
-            ],
-        ):
-            counts[row["_id"]] = counts.get(row["_id"], 0) + row["n"]
+        counts = _rollup_counts(
+            rollup_model, {"$gte": first_full, "$lt": last_full}, rollup_match, group_key
+        )
         # One query per edge (no index range holds both); both even when the first is empty
         # (an aligned start), so the round trips depend only on whether a full hour exists.
         edges = [{"$gte": start, "$lt": first_full}, {"$gte": last_full, "$lte": end}]
@@ -523,21 +519,16 @@ def _reading_counts(
     return counts
 
 
-def _reading_count_bound(*, match: dict, start: dt.datetime, end: dt.datetime) -> dict:
-    """Readings per bearing in every hour [start, end] touches: at least the exact counts.
-
-    One rollup read; no edge-hour counts from readings (see :func:`_reading_counts`).
-    """
-    counts: dict = {}
-    for row in _aggregate(
-        BearingHourlyRollup,
+def _rollup_counts(model, hours: dict, match: dict, group_key: str | None) -> dict:
+    """Readings the rollups hold in an hour range, per ``group_key`` (or under ``None``)."""
+    rows = _aggregate(
+        model,
         [
-            *rollup_stages(BearingHourlyRollup, {"$gte": floor_hour(start), "$lte": end}, match),
-            {"$group": {"_id": "$bearing_id", "n": {"$sum": "$count"}}},
+            *rollup_stages(model, hours, match),
+            {"$group": {"_id": f"${group_key}" if group_key else None, "n": {"$sum": "$count"}}},
         ],
-    ):
-        counts[row["_id"]] = row["n"]
-    return counts
+    )
+    return {row["_id"]: row["n"] for row in rows}
 
 
 def _series_points(span: dt.timedelta, interval: str) -> int:
@@ -579,7 +570,8 @@ def timeseries_get(
         # (auto). A bound from the rollups of the hours touched decides alone when it is within
         # the limit (exact <= bound); only near the limit are the edge hours counted exactly.
         limit = MAX_POINTS if interval == "raw" else TARGET_POINTS
-        bound = _reading_count_bound(match=base, start=start, end=end)
+        hours_touched = {"$gte": floor_hour(start), "$lte": end}
+        bound = _rollup_counts(BearingHourlyRollup, hours_touched, base, "bearing_id")
         per_series = max(bound.values(), default=0)
         if per_series > limit:
             counts = _reading_counts(
@@ -623,10 +615,6 @@ def timeseries_get(
     }
 
 
-def _point_time(point: tuple) -> dt.datetime:
-    return point[0]
-
-
 def _raw_points(points, *, base, start, end, metrics, **_) -> None:
     """Fill ``points`` from readings in [start, end] (machine or bearing index, by time)."""
     projection = {"_id": 0, "bearing_id": 1, "timestamp": 1}
@@ -646,7 +634,7 @@ def _raw_points(points, *, base, start, end, metrics, **_) -> None:
     # Sorted here, not by a $sort: rows come in index order (by time, newest first) already,
     # which Python's sort turns round in one pass; SecantusDB would sort every row again.
     for series in points.values():
-        series.sort(key=_point_time)
+        series.sort(key=itemgetter(0))
 
 
 def _bucket_points(points, *, base, start, end, metrics, interval, agg) -> None:
