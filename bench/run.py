@@ -1,7 +1,7 @@
 """API benchmark: endpoint latency at 100,000 and 1,000,000 readings, against raw pymongo, and
 a load run, in one command (issue 5, "The benchmark" and "Targets").
 
-    .venv/bin/python bench/run.py                     # the full run (~25 min on 2 cores)
+    .venv/bin/python bench/run.py                     # the full run (~15 min on 2 cores)
     .venv/bin/python bench/run.py --quick             # smoke run: a few thousand readings
     .venv/bin/python bench/run.py --sizes 100000,1000000 --requests 100 --load-seconds 60 \
         --clients 16
