@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from monitoring.views import HealthView
+from monitoring.api.views import HealthView
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
@@ -24,7 +24,7 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="schema", permission_classes=[AllowAny]),
         name="redoc",
     ),
-    path("api/", include("monitoring.api_urls")),
+    path("api/", include("monitoring.api.urls")),
 ]
 
 # The API's error format for unmatched API URLs and server errors (HTML elsewhere).

@@ -6,33 +6,34 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from monitoring.models import CustomerAccess
+from monitoring.scope import Scope
 
 
 def _cache_key(user_id) -> str:
     return f"customer-scope:{user_id}"
 
 
-def customer_scope(user) -> list[str] | None:
-    """None means every customer (staff); otherwise the user's customers, possibly none.
+def scope_for(user) -> Scope:
+    """Every customer for staff; otherwise the user's customers, possibly none.
 
     A plant user's customers are cached like the token's user (API_TOKEN_CACHE_SECONDS), so
     a request costs no extra query; a change in the admin applies at once in the process
     that made it (signals below) and elsewhere when the entry expires.
     """
     if user.is_authenticated and user.is_staff:
-        return None
+        return Scope.everything()
     if not user.is_authenticated:
-        return []
+        return Scope.of(())
     timeout = settings.API_TOKEN_CACHE_SECONDS
     if timeout > 0:
         cached = cache.get(_cache_key(user.pk))
         if cached is not None:
-            return list(cached)
+            return Scope.of(cached)
     access = CustomerAccess.objects.filter(user_id=user.pk).first()
     customers = sorted(access.customers) if access else []
     if timeout > 0:
         cache.set(_cache_key(user.pk), customers, timeout)
-    return customers
+    return Scope.of(customers)
 
 
 @receiver(post_save, sender=CustomerAccess)

@@ -10,3 +10,7 @@ class MonitoringConfig(AppConfig):
     def ready(self):
         # Connects the token cache's invalidation signals.
         from monitoring import authentication  # noqa: F401
+        from monitoring.api import render, serializers  # noqa: F401
+
+        # Every response serializer compiles now: an unsupported field fails at start-up.
+        render.compile_all()

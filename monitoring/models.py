@@ -13,6 +13,8 @@ from django.db import models
 from django_mongodb_backend.fields import ArrayField, EmbeddedModelField, ObjectIdField
 from django_mongodb_backend.models import EmbeddedModel
 
+from monitoring import indicators
+
 
 class Status(models.TextChoices):
     """ISO 10816 evaluation zones A-D, in increasing severity."""
@@ -141,21 +143,25 @@ class Bearing(models.Model):
         return self.geometry_complete({f: getattr(self, f) for f in self.GEOMETRY_FIELDS})
 
 
-class Acceleration(EmbeddedModel):
+def _abstract(name: str, base: type, fields: dict, doc: str) -> type:
+    """An abstract model holding ``fields``: how catalogue-derived fields join a model."""
+    meta = type("Meta", (), {"abstract": True})
+    return type(name, (base,), {"__module__": __name__, "__doc__": doc, "Meta": meta, **fields})
+
+
+def _indicator_fields(group: str) -> dict:
+    """The stored fields of one embedded indicator document, from the catalogue."""
+    return {i.field: models.FloatField(help_text=i.help_text) for i in indicators.in_group(group)}
+
+
+class Acceleration(
+    _abstract("AccelerationFields", EmbeddedModel, _indicator_fields("acceleration"), "")
+):
     """Acceleration indicators of one measurement, in g."""
 
-    rms = models.FloatField(help_text="g RMS")
-    peak = models.FloatField(help_text="g")
-    crest_factor = models.FloatField(help_text="peak / RMS")
-    kurtosis = models.FloatField(help_text="Pearson kurtosis (Gaussian = 3)")
 
-
-class Velocity(EmbeddedModel):
-    """Velocity indicators of one measurement (10-1000 Hz), in mm/s."""
-
-    rms = models.FloatField(help_text="mm/s RMS")
-    peak = models.FloatField(help_text="mm/s")
-    crest_factor = models.FloatField(help_text="peak / RMS")
+class Velocity(_abstract("VelocityFields", EmbeddedModel, _indicator_fields("velocity"), "")):
+    """Velocity indicators of one measurement (ISO band), in mm/s."""
 
 
 class Reading(models.Model):
@@ -236,19 +242,23 @@ class StatusCounts(EmbeddedModel):
     Unacceptable = models.PositiveIntegerField(default=0)
 
 
-ROLLUP_METRICS = (
-    "acceleration_rms",
-    "acceleration_peak",
-    "acceleration_crest_factor",
-    "acceleration_kurtosis",
-    "velocity_rms",
-    "velocity_peak",
-    "velocity_crest_factor",
-    "temperature",
+def _rollup_fields(catalogue) -> dict:
+    """One aggregate per indicator, from the catalogue."""
+    return {
+        i.rollup_field: EmbeddedModelField(MetricAggregate, null=True, blank=True)
+        for i in catalogue
+    }
+
+
+_BearingRollupMetrics = _abstract(
+    "BearingRollupMetrics", models.Model, _rollup_fields(indicators.INDICATORS), ""
+)
+_AreaRollupMetrics = _abstract(
+    "AreaRollupMetrics", models.Model, _rollup_fields(indicators.HEADLINE), ""
 )
 
 
-class BearingHourlyRollup(models.Model):
+class BearingHourlyRollup(_BearingRollupMetrics):
     """Per bearing and UTC hour: count, per-status counts and sum/min/max of each indicator."""
 
     bearing = models.ForeignKey(Bearing, on_delete=models.CASCADE, related_name="+", db_index=False)
@@ -258,14 +268,6 @@ class BearingHourlyRollup(models.Model):
     hour = models.DateTimeField(help_text="Start of the UTC hour.")
     count = models.PositiveIntegerField(default=0)
     statuses = EmbeddedModelField(StatusCounts, null=True, blank=True)
-    acceleration_rms = EmbeddedModelField(MetricAggregate, null=True, blank=True)
-    acceleration_peak = EmbeddedModelField(MetricAggregate, null=True, blank=True)
-    acceleration_crest_factor = EmbeddedModelField(MetricAggregate, null=True, blank=True)
-    acceleration_kurtosis = EmbeddedModelField(MetricAggregate, null=True, blank=True)
-    velocity_rms = EmbeddedModelField(MetricAggregate, null=True, blank=True)
-    velocity_peak = EmbeddedModelField(MetricAggregate, null=True, blank=True)
-    velocity_crest_factor = EmbeddedModelField(MetricAggregate, null=True, blank=True)
-    temperature = EmbeddedModelField(MetricAggregate, null=True, blank=True)
 
     class Meta:
         db_table = "rollups_bearing_hourly"
@@ -278,7 +280,7 @@ class BearingHourlyRollup(models.Model):
         return f"{self.bearing_id} {self.hour:%Y-%m-%d %H:00}"
 
 
-class AreaHourlyRollup(models.Model):
+class AreaHourlyRollup(_AreaRollupMetrics):
     """Per customer, area and UTC hour: what the dashboard KPIs and trends read."""
 
     customer = models.CharField(max_length=100)
@@ -286,9 +288,6 @@ class AreaHourlyRollup(models.Model):
     hour = models.DateTimeField(help_text="Start of the UTC hour.")
     count = models.PositiveIntegerField(default=0)
     statuses = EmbeddedModelField(StatusCounts, null=True, blank=True)
-    velocity_rms = EmbeddedModelField(MetricAggregate, null=True, blank=True)
-    acceleration_rms = EmbeddedModelField(MetricAggregate, null=True, blank=True)
-    temperature = EmbeddedModelField(MetricAggregate, null=True, blank=True)
 
     class Meta:
         db_table = "rollups_area_hourly"
@@ -376,6 +375,9 @@ class CustomerAccess(models.Model):
 
 class DataVersion(models.Model):
     """A counter ingestion bumps whenever it changes data: part of every dashboard cache key."""
+
+    #: The one counter the dashboards, stats and caches read.
+    DASHBOARD = "dashboard"
 
     name = models.CharField(max_length=50, primary_key=True)
     version = models.PositiveBigIntegerField(default=0)

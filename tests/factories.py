@@ -243,9 +243,9 @@ def fleet(django_db_setup, django_db_blocker):
 @pytest.fixture
 def fleet_db(fleet, django_db_blocker, monkeypatch):
     """Database access for a read-only test over the fleet, with the clock at FLEET_NOW."""
-    from monitoring import selectors
+    from monitoring import clock
 
-    monkeypatch.setattr(selectors, "current_time", lambda: FLEET_NOW)
+    monkeypatch.setattr(clock, "now", lambda: FLEET_NOW)
     with django_db_blocker.unblock():
         yield fleet
 

@@ -27,7 +27,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "corsheaders",
-    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_crontab",
@@ -164,8 +163,7 @@ LOGGING = {
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["monitoring.filters.ActionFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "monitoring.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "monitoring.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": [
         "monitoring.renderers.ORJSONRenderer",
@@ -209,10 +207,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "PREPROCESSING_HOOKS": ["monitoring.api_urls.schema_paths_without_slash"],
+    "PREPROCESSING_HOOKS": ["monitoring.api.urls.schema_paths_without_slash"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "monitoring.api_urls.non_blank_query_strings",
+        "monitoring.api.urls.non_blank_query_strings",
     ],
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "monitoring.models.Status",

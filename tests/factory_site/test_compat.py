@@ -76,7 +76,7 @@ def test_secantusdb_counts_read_every_document_so_stats_skip_them(db):
     """Note 5: this server says it is SecantusDB in buildInfo; MongoDB's buildInfo does not."""
     from django.db import connection
 
-    from monitoring.selectors import metadata_counts_are_cheap
+    from monitoring.selectors.system import metadata_counts_are_cheap
 
     build_info = connection.database.client.admin.command("buildInfo")
     assert "secantusVersion" in build_info

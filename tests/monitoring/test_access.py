@@ -3,27 +3,28 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from monitoring.access import customer_scope
+from monitoring.access import scope_for
 from monitoring.models import CustomerAccess
+from monitoring.scope import Scope
 
 pytestmark = pytest.mark.django_db
 
 
 def test_staff_see_every_customer(django_user_model):
     staff = django_user_model.objects.create_user("s", password="pw", is_staff=True)
-    assert customer_scope(staff) is None
+    assert scope_for(staff) == Scope.everything()
 
 
 def test_plant_user_sees_their_customers(django_user_model):
     user = django_user_model.objects.create_user("p", password="pw")
     CustomerAccess.objects.create(user=user, customers=["Beta", "Acme"])
-    assert customer_scope(user) == ["Acme", "Beta"]
+    assert scope_for(user) == Scope.of(["Acme", "Beta"])
 
 
 def test_user_without_access_and_anonymous_see_nothing(django_user_model):
     user = django_user_model.objects.create_user("n", password="pw")
-    assert customer_scope(user) == []
-    assert customer_scope(AnonymousUser()) == []
+    assert scope_for(user) == Scope.of([])
+    assert scope_for(AnonymousUser()) == Scope.of([])
 
 
 def test_scope_is_cached_and_a_change_applies_to_the_next_request(django_user_model):
@@ -32,15 +33,15 @@ def test_scope_is_cached_and_a_change_applies_to_the_next_request(django_user_mo
 
     user = django_user_model.objects.create_user("c", password="pw")
     access = CustomerAccess.objects.create(user=user, customers=["Acme", "Beta"])
-    assert customer_scope(user) == ["Acme", "Beta"]
+    assert scope_for(user) == Scope.of(["Acme", "Beta"])
     with CaptureQueriesContext(connection) as ctx:
-        assert customer_scope(user) == ["Acme", "Beta"]
+        assert scope_for(user) == Scope.of(["Acme", "Beta"])
     assert not ctx.captured_queries  # served from the cache
     access.customers = ["Acme"]
     access.save()  # e.g. a colleague revokes Beta in the admin
-    assert customer_scope(user) == ["Acme"]
+    assert scope_for(user) == Scope.of(["Acme"])
     access.delete()
-    assert customer_scope(user) == []
+    assert scope_for(user) == Scope.of([])
 
 
 def test_customers_are_editable_on_the_user_admin_page(admin_client, django_user_model):

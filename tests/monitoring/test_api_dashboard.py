@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from monitoring import selectors
+from monitoring import clock
 from monitoring.services import rollups_rebuild
 from tests.factories import (
     BearingFactory,
@@ -63,9 +63,7 @@ def test_kpis(fleet_db, client):
 
 
 def test_readings_last_24h_is_exact_at_any_minute(fleet_db, client, monkeypatch):
-    monkeypatch.setattr(
-        selectors, "current_time", lambda: dt.datetime(2026, 3, 10, 12, 15, tzinfo=UTC)
-    )
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 3, 10, 12, 15, tzinfo=UTC))
     # [03-09 12:15, 03-10 12:15]: 3 readings of 03-09 and 9 of 03-10 (not 12:20, 12:25).
     assert ok(client.get("/api/dashboard/kpis"))["readings_last_24h"] == 12
 
@@ -205,9 +203,7 @@ def test_hourly_buckets_across_spring_dst_change_in_berlin(client, monkeypatch):
     _readings(dt.datetime(2026, 3, 29, 1, 45, tzinfo=UTC), status="Alert", rms=4.0)
     _readings(dt.datetime(2026, 3, 28, 22, 59, tzinfo=UTC))  # local 23:59 the day before
     rollups_rebuild()
-    monkeypatch.setattr(
-        selectors, "current_time", lambda: dt.datetime(2026, 3, 29, 21, 30, tzinfo=UTC)
-    )
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 3, 29, 21, 30, tzinfo=UTC))
     # 23 hours back from 23:30 CEST is the whole local day.
     body = ok(client.get("/api/dashboard/trends/hourly?hours=23&tz=Europe/Berlin"))
     buckets = body["buckets"]
@@ -255,9 +251,7 @@ def test_hourly_buckets_across_autumn_dst_change_in_berlin(client, monkeypatch):
         dt.datetime(2026, 10, 25, 1, 40, tzinfo=UTC),
     )
     rollups_rebuild()
-    monkeypatch.setattr(
-        selectors, "current_time", lambda: dt.datetime(2026, 10, 25, 22, 30, tzinfo=UTC)
-    )
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 10, 25, 22, 30, tzinfo=UTC))
     body = ok(client.get("/api/dashboard/trends/hourly?hours=25&tz=Europe/Berlin"))
     buckets = body["buckets"]
     assert len(buckets) == 25

@@ -99,11 +99,9 @@ SCOPES = {"staff": None, "one customer": ["Acme"], "two customers": ["Acme", "Gl
 
 @pytest.mark.parametrize("scope", list(SCOPES))
 def test_no_endpoint_scans_the_readings_collection(plant, recorder, monkeypatch, scope):
-    from monitoring import selectors
+    from monitoring import clock
 
-    monkeypatch.setattr(
-        selectors, "current_time", lambda: dt.datetime(2026, 3, 2, 16, 30, tzinfo=dt.UTC)
-    )
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 3, 2, 16, 30, tzinfo=dt.UTC))
     customers = SCOPES[scope]
     client = TokenClient(scope.replace(" ", "-"), is_staff=customers is None, customers=customers)
     scans = []

@@ -6,7 +6,7 @@ paths' finds alike), rendered as ``db.<collection>.<command>(<body>)``.
 
 import pytest
 
-from monitoring import selectors
+from monitoring import clock
 from tests.factories import fleet_fixtures
 
 # The shared read-only fleet, built once for this module.
@@ -176,4 +176,4 @@ def test_half_hour_zone_reads_readings_in_a_bounded_range(fleet_db, client):
 
 
 def test_selector_clock_is_pinned(fleet_db):
-    assert selectors.current_time().isoformat() == "2026-03-10T12:30:00+00:00"
+    assert clock.now().isoformat() == "2026-03-10T12:30:00+00:00"

@@ -176,10 +176,10 @@ def test_cursor_is_stable_while_new_readings_arrive(client):
 @pytest.mark.django_db
 def test_pages_walk_a_long_history_in_order(client, monkeypatch):
     """Pages read growing time windows; across their edges nothing repeats, vanishes or moves."""
-    from monitoring import selectors
+    from monitoring import clock
 
     now = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)
-    monkeypatch.setattr(selectors, "current_time", lambda: now)
+    monkeypatch.setattr(clock, "now", lambda: now)
     bearing = BearingFactory()
     offsets = [
         dt.timedelta(minutes=-5),  # inside the first hour
@@ -208,7 +208,8 @@ def test_pages_walk_a_long_history_in_order(client, monkeypatch):
 
 
 def test_page_windows_cover_the_range_once():
-    from monitoring.selectors import TIME_MAX, TIME_MIN, _page_windows
+    from monitoring.mongo import TIME_MAX, TIME_MIN
+    from monitoring.selectors.readings import page_windows
 
     def covered(windows, low, high):
         # Contiguous and disjoint: each window starts where the previous one stopped.
@@ -219,11 +220,11 @@ def test_page_windows_cover_the_range_once():
         assert max(w.get("$lte", w.get("$lt")) for w in windows) == high
 
     for newer in (False, True):
-        windows = list(_page_windows(low=TIME_MIN, high=TIME_MAX, newer=newer))
+        windows = list(page_windows(low=TIME_MIN, high=TIME_MAX, newer=newer))
         covered(windows, TIME_MIN, TIME_MAX)
         assert len(windows) <= 12
     t = dt.datetime(2026, 3, 10, tzinfo=dt.UTC)
-    [only] = _page_windows(low=t - dt.timedelta(minutes=30), high=t, newer=False)
+    [only] = page_windows(low=t - dt.timedelta(minutes=30), high=t, newer=False)
     assert only == {"$gte": t - dt.timedelta(minutes=30), "$lte": t}
 
 

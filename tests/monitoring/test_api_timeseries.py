@@ -2,7 +2,7 @@
 
 import pytest
 
-from monitoring import selectors
+from monitoring.selectors import timeseries
 from tests.factories import fleet_fixtures
 
 # The shared read-only fleet, built once for this module.
@@ -76,9 +76,9 @@ def test_raw_points_are_oldest_first_in_any_order_read(fleet_db, client, monkeyp
     # points are put in order in Python, whatever order the index walk returns them in.
     f = fleet_db
     if server_order == "reversed":
-        aggregate = selectors._aggregate
+        aggregate = timeseries.aggregate
         monkeypatch.setattr(
-            selectors, "_aggregate", lambda *args, **kw: list(aggregate(*args, **kw))[::-1]
+            timeseries, "aggregate", lambda *args, **kw: list(aggregate(*args, **kw))[::-1]
         )
     body = get(client, f.m1, "interval=raw&metrics=velocity.rms,temperature").json()
     for s in body["series"]:
@@ -157,7 +157,7 @@ def test_daily_buckets(fleet_db, client):
 
 def test_every_metric_has_its_unit(fleet_db, client):
     f = fleet_db
-    metrics = ",".join(selectors.METRICS)
+    metrics = ",".join(timeseries.METRICS)
     body = get(client, f.m3, f"metrics={metrics}&interval=raw").json()
     assert body["units"] == {
         "acceleration.rms": "g",
@@ -181,7 +181,7 @@ def test_every_metric_has_its_unit(fleet_db, client):
 
 def test_default_interval_downsamples_when_raw_would_be_too_many(fleet_db, client, monkeypatch):
     f = fleet_db
-    monkeypatch.setattr(selectors, "TARGET_POINTS", 3)  # b1 has 4 readings in the range
+    monkeypatch.setattr(timeseries, "TARGET_POINTS", 3)  # b1 has 4 readings in the range
     body = get(client, f.m1, "metrics=velocity.rms&start=2026-03-10T10:00:00Z").json()
     assert body["interval"] == "hour"
     assert len(series(body, f.b1, "velocity.rms")) == 3
@@ -189,7 +189,7 @@ def test_default_interval_downsamples_when_raw_would_be_too_many(fleet_db, clien
 
 def test_default_interval_is_day_for_long_ranges(fleet_db, client, monkeypatch):
     f = fleet_db
-    monkeypatch.setattr(selectors, "TARGET_POINTS", 3)
+    monkeypatch.setattr(timeseries, "TARGET_POINTS", 3)
     body = get(client, f.m1, "metrics=velocity.rms&start=2026-01-01T00:00:00Z").json()
     assert body["interval"] == "day"
     assert series(body, f.b1, "velocity.rms") == [["2026-03-10T00:00:00Z", 1.45]]
@@ -197,7 +197,7 @@ def test_default_interval_is_day_for_long_ranges(fleet_db, client, monkeypatch):
 
 def test_raw_over_the_limit_is_refused(fleet_db, client, monkeypatch):
     f = fleet_db
-    monkeypatch.setattr(selectors, "MAX_POINTS", 3)
+    monkeypatch.setattr(timeseries, "MAX_POINTS", 3)
     response = get(client, f.m1, "interval=raw")
     assert response.status_code == 400
     body = response.json()

@@ -5,7 +5,7 @@ from django.db import DatabaseError
 from pymongo.database import Database
 from pymongo.errors import ServerSelectionTimeoutError
 
-from monitoring import selectors
+from monitoring.selectors import catalogue, dashboard, system
 from tests.factories import fleet_fixtures
 
 # The shared read-only fleet, built once for this module.
@@ -64,7 +64,7 @@ EXPECTED_COUNTS = {
 
 def test_stats_as_on_mongodb(fleet_db, client, monkeypatch):
     """Where counts and sizes come from metadata, every count and the sizes are reported."""
-    monkeypatch.setattr(selectors, "metadata_counts_are_cheap", lambda build_info: True)
+    monkeypatch.setattr(system, "metadata_counts_are_cheap", lambda build_info: True)
     f = fleet_db
     body = client.get("/api/stats").json()
     assert body["collections"] == EXPECTED_COUNTS
@@ -134,7 +134,7 @@ def test_database_outage_is_a_503_in_the_error_format(fleet_db, client, monkeypa
     def down(**kwargs):
         raise _outage()
 
-    monkeypatch.setattr(selectors, "kpis_get", down)
+    monkeypatch.setattr(dashboard, "kpis_get", down)
     response = client.get("/api/dashboard/kpis")
     assert response.status_code == 503
     assert response.json() == {
@@ -147,7 +147,7 @@ def test_raw_pymongo_timeout_is_a_503(fleet_db, client, monkeypatch):
     def down(**kwargs):
         raise ServerSelectionTimeoutError("timed out")
 
-    monkeypatch.setattr(selectors, "machine_documents", down)
+    monkeypatch.setattr(catalogue, "machine_list", down)
     response = client.get("/api/machines")
     assert response.status_code == 503
     assert set(response.json()) == {"detail", "errors"}

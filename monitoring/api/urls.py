@@ -7,7 +7,7 @@ dashboard's nested paths read as they are served.
 
 from django.urls import re_path
 
-from monitoring import views
+from monitoring.api import views
 
 
 def route(pattern: str, view, name: str):
@@ -15,43 +15,40 @@ def route(pattern: str, view, name: str):
     return re_path(rf"^{pattern}/?$", view, name=name)
 
 
+def serve(viewset, action: str):
+    """The view of one viewset action, with the options its ``@action`` declares.
+
+    A router would pass them; without one, ``as_view`` must, or e.g. an action's
+    ``pagination_class=None`` is lost and the schema describes a paginated answer.
+    """
+    options = getattr(getattr(viewset, action), "kwargs", {})
+    return viewset.as_view({"get": action}, **options)
+
+
 machines = views.MachineViewSet
 dashboard = views.DashboardViewSet
+MACHINE = r"machines/(?P<machine_id>[^/]+)"
 
 urlpatterns = [
-    route("machines", machines.as_view({"get": "list"}), "machine-list"),
-    route("machines/search", machines.as_view({"get": "search"}), "machine-search"),
+    route("machines", serve(machines, "list"), "machine-list"),
+    route("machines/search", serve(machines, "search"), "machine-search"),
+    route(MACHINE, serve(machines, "retrieve"), "machine-detail"),
     route(
-        r"machines/(?P<machine_id>[^/]+)", machines.as_view({"get": "retrieve"}), "machine-detail"
-    ),
-    route(
-        r"machines/(?P<machine_id>[^/]+)/latest-readings",
-        machines.as_view({"get": "latest_readings"}),
+        f"{MACHINE}/latest-readings",
+        serve(machines, "latest_readings"),
         "machine-latest-readings",
     ),
-    route(
-        r"machines/(?P<machine_id>[^/]+)/timeseries",
-        machines.as_view({"get": "timeseries"}),
-        "machine-timeseries",
-    ),
-    route("bearings", views.BearingViewSet.as_view({"get": "list"}), "bearing-list"),
-    route("data/query", views.ReadingViewSet.as_view({"get": "list"}), "reading-query"),
+    route(f"{MACHINE}/timeseries", serve(machines, "timeseries"), "machine-timeseries"),
+    route("bearings", serve(views.BearingViewSet, "list"), "bearing-list"),
+    route("data/query", serve(views.ReadingViewSet, "list"), "reading-query"),
     route(
         r"readings/(?P<reading_id>[^/]+)/fft",
-        views.SpectrumViewSet.as_view({"get": "retrieve"}),
+        serve(views.SpectrumViewSet, "retrieve"),
         "reading-fft",
     ),
-    route("dashboard/kpis", dashboard.as_view({"get": "kpis"}), "dashboard-kpis"),
-    route(
-        "dashboard/trends/hourly",
-        dashboard.as_view({"get": "hourly_trends"}),
-        "dashboard-trends-hourly",
-    ),
-    route(
-        "dashboard/trends/status",
-        dashboard.as_view({"get": "status_trends"}),
-        "dashboard-trends-status",
-    ),
+    route("dashboard/kpis", serve(dashboard, "kpis"), "dashboard-kpis"),
+    route("dashboard/trends/hourly", serve(dashboard, "hourly_trends"), "dashboard-trends-hourly"),
+    route("dashboard/trends/status", serve(dashboard, "status_trends"), "dashboard-trends-status"),
     route("stats", views.StatsView.as_view(), "stats"),
 ]
 

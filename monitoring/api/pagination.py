@@ -10,14 +10,13 @@ import datetime as dt
 from base64 import b64decode, urlsafe_b64encode
 
 from bson import ObjectId
-from django import forms
 from django.template import loader
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from monitoring.filters import is_object_id, parse_aware_datetime
+from monitoring.api.fields import is_object_id, parse_aware_datetime
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -139,12 +138,12 @@ class ReadingCursorPagination(pagination.BasePagination):
             self.previous_url = remove_query_param(self.base_url, self.cursor_query_param)
         return rows
 
-    def _link(self, newer: bool, reading) -> str:
-        """The URL of the page next to ``reading`` in one direction."""
-        timestamp = reading.timestamp
+    def _link(self, newer: bool, reading: dict) -> str:
+        """The URL of the page next to a reading document in one direction."""
+        timestamp = reading["timestamp"]
         if timestamp.tzinfo is None:
             timestamp = timestamp.replace(tzinfo=dt.UTC)
-        text = f"{'p' if newer else 'n'}|{timestamp.isoformat()}|{reading.pk}"
+        text = f"{'p' if newer else 'n'}|{timestamp.isoformat()}|{reading['_id']}"
         encoded = urlsafe_b64encode(text.encode()).decode("ascii").rstrip("=")
         return replace_query_param(self.base_url, self.cursor_query_param, encoded)
 
@@ -161,7 +160,7 @@ class ReadingCursorPagination(pagination.BasePagination):
                 raise ValueError(direction)
             # The position feeds a timestamp comparison: nothing but an aware datetime.
             at = parse_aware_datetime(timestamp)
-        except (ValueError, forms.ValidationError):
+        except ValueError:
             raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
         return direction == "p", at, ObjectId(pk)
 

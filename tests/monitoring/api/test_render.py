@@ -1,16 +1,18 @@
-"""The hot endpoints' document rendering equals what the declared serializers give.
+"""The compiled renderer: stored documents render as DRF's declared fields describe them.
 
-``from_document`` renders stored documents read with pymongo; the serializers' declared fields
-describe the response in the OpenAPI schema. These tests hold the two equal, so the schema
-stays exact while the hot paths skip DRF's per-field machinery.
+``render`` writes every response from a plan compiled from the serializers' declared fields,
+which also describe the response in the OpenAPI schema. DRF's own ``.data`` over model
+instances is the oracle here (never a runtime path); a field type the plan does not know fails
+when the plan is compiled.
 """
 
 import datetime as dt
 
 import pytest
+from rest_framework import serializers
 
-from monitoring.models import Bearing, Machine, Reading
-from monitoring.serializers import (
+from monitoring.api.render import DocumentSerializer, RenderMixin, compile_all
+from monitoring.api.serializers import (
     BearingSerializer,
     LatestReadingSerializer,
     MachineBearingSerializer,
@@ -18,7 +20,9 @@ from monitoring.serializers import (
     MachineSerializer,
     ReadingSerializer,
 )
-from monitoring.services import collection, latest_state_rebuild
+from monitoring.models import Bearing, Machine, Reading
+from monitoring.mongo import collection
+from monitoring.services import latest_state_rebuild
 from tests.factories import BearingFactory, MachineFactory, ReadingFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,16 +52,16 @@ def test_machines(plant):
     for machine in Machine.objects.all():
         machine.bearing_list = list(Bearing.objects.filter(machine=machine))
         doc = _doc(Machine, machine.pk)
-        assert MachineSerializer.from_document(doc) == MachineSerializer(machine).data
+        assert MachineSerializer.render(doc) == MachineSerializer(machine).data
         doc["bearing_list"] = [_doc(Bearing, b.pk) for b in machine.bearing_list]
-        assert MachineDetailSerializer.from_document(doc) == MachineDetailSerializer(machine).data
+        assert MachineDetailSerializer.render(doc) == MachineDetailSerializer(machine).data
 
 
 def test_bearings(plant):
     for bearing in Bearing.objects.all():
         doc = _doc(Bearing, bearing.pk)
-        assert BearingSerializer.from_document(doc) == BearingSerializer(bearing).data
-        assert MachineBearingSerializer.from_document(doc) == MachineBearingSerializer(bearing).data
+        assert BearingSerializer.render(doc) == BearingSerializer(bearing).data
+        assert MachineBearingSerializer.render(doc) == MachineBearingSerializer(bearing).data
 
 
 def test_readings_and_latest_readings(plant):
@@ -65,23 +69,37 @@ def test_readings_and_latest_readings(plant):
     assert readings
     for reading in readings:
         doc = _doc(Reading, reading.pk)
-        rendered = ReadingSerializer.from_document(doc)
+        rendered = ReadingSerializer.render(doc)
         assert rendered == ReadingSerializer(reading).data
         assert rendered["timestamp"].endswith("Z") and rendered["temperature"] is None
     for bearing in Bearing.objects.all():
         reading = Reading.objects.filter(pk=bearing.last_reading_id).first()
-        expected = LatestReadingSerializer((bearing, reading)).data
         reading_doc = _doc(Reading, reading.pk) if reading else None
-        assert LatestReadingSerializer.from_documents(_doc(Bearing, bearing.pk), reading_doc) == (
-            expected
+        item = LatestReadingSerializer.render(
+            {"bearing": _doc(Bearing, bearing.pk), "reading": reading_doc}
         )
+        assert item == {
+            "bearing_id": str(bearing.pk),
+            "bearing_location": bearing.bearing_location,
+            "bearing_type": bearing.bearing_type,
+            "position": bearing.position,
+            "reading": ReadingSerializer(reading).data if reading else None,
+        }
+
+
+def test_only_keeps_the_fields_asked_for(plant):
+    doc = collection(Reading).find_one({})
+    assert set(ReadingSerializer.render(doc, only=frozenset({"id", "velocity"}))) == {
+        "id",
+        "velocity",
+    }
 
 
 def test_a_missing_key_takes_the_model_default(plant):
     measured, _ = plant
     doc = _doc(Machine, measured.pk)
     del doc["subarea"], doc["bearing_count"]
-    rendered = MachineSerializer.from_document(doc)
+    rendered = MachineSerializer.render(doc)
     assert rendered["subarea"] == Machine._meta.get_field("subarea").get_default()
     assert rendered["bearing_count"] == Machine._meta.get_field("bearing_count").get_default()
 
@@ -90,17 +108,18 @@ def test_spectrum(plant):
     import numpy as np
     import orjson
 
-    from monitoring import selectors
+    from monitoring.api.serializers import FftSerializer
     from monitoring.renderers import ORJSONRenderer
-    from monitoring.serializers import FftSerializer
+    from monitoring.scope import Scope
+    from monitoring.selectors import spectra
     from tests.factories import SpectrumFactory
 
     reading = Reading.objects.order_by("timestamp").first()
     SpectrumFactory(reading=reading)
-    data = selectors.fft_get(reading_id=reading.pk)
+    data = spectra.fft_get(scope=Scope.everything(), reading_id=reading.pk)
     assert isinstance(data["amplitudes"], np.ndarray)
     render = ORJSONRenderer().render
-    fast, declared = FftSerializer.from_document(data), FftSerializer(data).data
+    fast, declared = FftSerializer.render(data), FftSerializer(data).data
     assert orjson.loads(render(fast)) == orjson.loads(render(declared))
     assert fast["peaks"] and set(fast["peaks"][0]) == {"frequency_hz", "amplitude", "order"}
 
@@ -111,8 +130,8 @@ def test_time_series_points_render_as_iso_z():
 
     import orjson
 
+    from monitoring.api.fields import PointsField, iso_z
     from monitoring.renderers import ORJSONRenderer
-    from monitoring.serializers import PointsField, iso_z
 
     berlin = dt.timezone(dt.timedelta(hours=1))
     times = [
@@ -126,3 +145,28 @@ def test_time_series_points_render_as_iso_z():
     assert rendered == [[iso_z(t), 1.5] for t in times]
     assert rendered[1][0] == "2026-03-10T12:25:00.123000Z"
     assert rendered[2][0] == "2026-03-10T12:25:00.000001Z"
+
+
+def test_every_response_serializer_compiles():
+    compile_all()
+    assert MachineDetailSerializer in RenderMixin.registry
+    assert all(cls.compile() is cls.compile() for cls in RenderMixin.registry)
+
+
+def test_an_unsupported_field_type_fails_when_compiled():
+    """A new field the renderer cannot convert must not pass values through silently."""
+
+    class Sneaky(DocumentSerializer):
+        name = serializers.CharField()
+        computed = serializers.SerializerMethodField()
+
+        def get_computed(self, obj):
+            return 1
+
+    try:
+        with pytest.raises(TypeError, match="SerializerMethodField 'computed' of Sneaky"):
+            Sneaky.compile()
+        with pytest.raises(TypeError):
+            compile_all()  # start-up fails the same way
+    finally:
+        RenderMixin.registry.remove(Sneaky)

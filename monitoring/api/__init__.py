@@ -1,0 +1,1 @@
+"""The REST API: parameters, rendering, pagination, views and routes of ``/api/``."""

@@ -1,0 +1,473 @@
+"""The REST API's views: declarative viewsets over one selector and one serializer each.
+
+:class:`ApiView` does what every endpoint needs once: it builds the request's :class:`Scope`,
+refuses unknown, blank or over-long query parameters, validates the action's query serializer
+(``self.query``), caches dashboard answers and counts failed logins against the rate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from bson import ObjectId
+from django.conf import settings
+from django.core.cache import cache
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import (
+    AuthenticationFailed,
+    NotAuthenticated,
+    NotFound,
+    Throttled,
+    ValidationError,
+)
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from monitoring.access import scope_for
+from monitoring.api import serializers as s
+from monitoring.api.fields import OBJECT_ID_SCHEMA, is_object_id
+from monitoring.api.pagination import ReadingCursorPagination, StandardPagination
+from monitoring.models import Bearing, Machine, Reading, Spectrum
+from monitoring.selectors import catalogue, dashboard, readings, spectra, system, timeseries
+
+MAX_QUERY_VALUE_LENGTH = 2000
+
+ERRORS_400_404 = {
+    400: OpenApiResponse(s.ErrorSerializer, description="Invalid or unknown query parameters."),
+    401: OpenApiResponse(s.ErrorSerializer, description="Missing or invalid credentials."),
+    404: OpenApiResponse(
+        s.ErrorSerializer, description="Unknown or malformed id, or another customer's object."
+    ),
+    429: OpenApiResponse(
+        s.ErrorSerializer, description="Too many requests; retry after `Retry-After` seconds."
+    ),
+    503: OpenApiResponse(s.ErrorSerializer, description="The database is unreachable."),
+}
+ERRORS_400 = {k: v for k, v in ERRORS_400_404.items() if k != 404}
+
+
+def _path_id(name: str, what: str) -> OpenApiParameter:
+    """An ObjectId path parameter for the schema."""
+    return OpenApiParameter(
+        name, OBJECT_ID_SCHEMA, OpenApiParameter.PATH, description=f"The {what}'s id (24-hex)."
+    )
+
+
+MACHINE_ID = _path_id("machine_id", "machine")
+READING_ID = _path_id("reading_id", "reading")
+
+
+class ApiView:
+    """Scope, strict query parameters and the validated query of every API view."""
+
+    #: action (or None for plain API views) -> serializer validating its query parameters
+    query_serializer_classes: dict = {}
+    #: actions whose answer is paginated (their paginator's parameters are allowed)
+    paginated_actions = ("list", "search")
+    blank_allowed_params = frozenset({"q"})
+    not_found_message = "Not found."
+
+    @property
+    def _action(self):
+        return getattr(self, "action", None)
+
+    def initial(self, request, *args, **kwargs):
+        """Authenticate, then scope the request and check its parameters before any work."""
+        super().initial(request, *args, **kwargs)
+        self.scope = scope_for(request.user)
+        method = request.method.lower()
+        # A method the view does not serve answers 405, whatever its parameters.
+        if method in self.http_method_names and hasattr(self, method):
+            self._check_param_names(request)
+            self.query = self._validated_query(request)
+
+    def _allowed_params(self) -> set[str]:
+        allowed = {"format"}
+        paginator = getattr(self, "pagination_class", None)
+        if paginator and self._action in self.paginated_actions:
+            for attr in ("page_query_param", "page_size_query_param", "cursor_query_param"):
+                if getattr(paginator, attr, None):
+                    allowed.add(getattr(paginator, attr))
+        query_class = self.query_serializer_classes.get(self._action)
+        if query_class is not None:
+            allowed |= set(query_class().fields)
+        return allowed
+
+    def _check_param_names(self, request) -> None:
+        """400 for unknown parameter names, blank values or absurdly long values."""
+        params = request.query_params
+        unknown = sorted(set(params) - self._allowed_params())
+        if unknown:
+            raise ValidationError({name[:100]: ["Unknown query parameter."] for name in unknown})
+        # "?start=" is a mistake, not "no start": only free text may be empty.
+        blank = sorted(
+            name
+            for name, values in params.lists()
+            if name not in self.blank_allowed_params and "" in values
+        )
+        if blank:
+            raise ValidationError({name: ["May not be blank."] for name in blank})
+        too_long = sorted(
+            name
+            for name, values in params.lists()
+            if any(len(v) > MAX_QUERY_VALUE_LENGTH for v in values)
+        )
+        if too_long:
+            raise ValidationError(
+                {n: [f"At most {MAX_QUERY_VALUE_LENGTH} characters."] for n in too_long}
+            )
+
+    def _validated_query(self, request) -> dict:
+        """The action's query parameters, validated once (400 naming bad ones)."""
+        query_class = self.query_serializer_classes.get(self._action)
+        if query_class is None:
+            return {}
+        serializer = query_class(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def handle_exception(self, exc):
+        """Count missing or wrong credentials against the anonymous rate.
+
+        DRF checks permissions before throttles, so without this a client guessing tokens
+        would never be throttled; with it, it gets 429 like any other client over its rate.
+        """
+        if isinstance(exc, NotAuthenticated | AuthenticationFailed):
+            try:
+                self.check_throttles(self.request)
+            except Throttled as throttled:
+                exc = throttled
+        return super().handle_exception(exc)
+
+    def cached_answer(self, name: str, compute) -> dict:
+        """The rendered answer, from the cache while neither data nor time moved on.
+
+        For answers that read rollups or other state ingestion writes (dashboards, stats). The
+        key holds the data version ingestion bumps on every change, so a run makes fresh
+        numbers visible at once; the short timeout bounds how far the sliding time windows
+        ("last 24 h") may lag. Redis shares the cache between app servers (REDIS_URL).
+        """
+        timeout = settings.DASHBOARD_CACHE_SECONDS
+        if timeout <= 0:
+            return compute()
+        parts = [name, sorted(self.query.items()), self.scope.cache_key()]
+        parts.append(system.data_version_get())
+        key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+        data = cache.get(key)
+        if data is None:
+            data = compute()
+            cache.set(key, data, timeout)
+        return data
+
+    def object_id_or_404(self, value) -> ObjectId:
+        """A path or parameter id as an ObjectId; malformed ids are simply not found."""
+        if not is_object_id(value):
+            raise NotFound(self.not_found_message)
+        return ObjectId(value)
+
+
+def _paginated(viewset, documents, serializer) -> Response:
+    """A page of documents rendered by ``serializer``, with the paginator's links."""
+    page = viewset.paginate_queryset(documents)
+    return viewset.get_paginated_response([serializer.render(doc) for doc in page])
+
+
+@extend_schema(tags=["machines"])
+class MachineViewSet(ApiView, viewsets.GenericViewSet):
+    """Machines with their denormalized latest state; never sorts or counts readings."""
+
+    queryset = Machine.objects.none()
+    pagination_class = StandardPagination
+    not_found_message = "No machine with this id."
+    query_serializer_classes = {
+        "list": s.MachineQuerySerializer,
+        "search": s.MachineSearchQuerySerializer,
+        "timeseries": s.TimeseriesQuerySerializer,
+    }
+
+    def machine(self) -> dict:
+        """The machine named in the URL, as a stored document, within the scope; else 404."""
+        pk = self.object_id_or_404(self.kwargs["machine_id"])
+        machine = catalogue.machine_get(scope=self.scope, machine_id=pk)
+        if machine is None:
+            raise NotFound(self.not_found_message)
+        return machine
+
+    def _machines(self) -> Response:
+        query = self.query
+        machines = catalogue.machine_list(
+            scope=self.scope,
+            filters={
+                name: query[name] for name in s.MachineQuerySerializer.FILTERS if name in query
+            },
+            q=query.get("q"),
+            has_alert=query.get("has_alert"),
+            ordering=query.get("ordering") or (),
+        )
+        return _paginated(self, machines, s.MachineSerializer)
+
+    @extend_schema(
+        summary="List machines",
+        parameters=[s.MachineQuerySerializer],
+        responses={200: s.MachineSerializer(many=True), **ERRORS_400},
+    )
+    def list(self, request, *args, **kwargs):
+        """Machines in scope, filtered, ordered and paginated: two finds, plain documents."""
+        return self._machines()
+
+    @extend_schema(
+        summary="Search machines",
+        description="The list filters plus free text `q` and `has_alert`.",
+        parameters=[s.MachineSearchQuerySerializer],
+        responses={200: s.MachineSerializer(many=True), **ERRORS_400},
+    )
+    @action(detail=False, url_path="search")
+    def search(self, request, *args, **kwargs):
+        """The list with free-text and alert filters."""
+        return self._machines()
+
+    @extend_schema(
+        summary="One machine with its bearings",
+        parameters=[MACHINE_ID],
+        responses={200: s.MachineDetailSerializer, **ERRORS_400_404},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """One machine with its bearings: two finds, plain documents."""
+        machine = self.machine()
+        machine["bearing_list"] = catalogue.machine_bearings(
+            scope=self.scope, machine_id=machine["_id"]
+        )
+        return Response(s.MachineDetailSerializer.render(machine))
+
+    @extend_schema(
+        summary="Latest reading of each bearing",
+        description="One item per bearing of the machine (not paginated); `reading` is null "
+        "before the first.",
+        parameters=[MACHINE_ID],
+        responses={200: s.LatestReadingSerializer(many=True), **ERRORS_400_404},
+    )
+    @action(detail=True, url_path="latest-readings", pagination_class=None)
+    def latest_readings(self, request, *args, **kwargs):
+        """Each bearing with its latest reading: three finds, no sort over readings."""
+        machine = self.machine()
+        rows = catalogue.latest_readings(scope=self.scope, machine_id=machine["_id"])
+        return Response([s.LatestReadingSerializer.render(row) for row in rows])
+
+    @extend_schema(
+        summary="Time series of a machine's bearings",
+        description=(
+            "One series per bearing and metric, points `[timestamp, value]` oldest first. "
+            "Buckets (hour, day; UTC) come from the hourly rollups and include every bucket "
+            "starting in the range; raw points are the readings in [start, end]."
+        ),
+        parameters=[MACHINE_ID, s.TimeseriesQuerySerializer],
+        responses={200: s.TimeseriesSerializer, **ERRORS_400_404},
+    )
+    @action(detail=True, url_path="timeseries", pagination_class=None)
+    def timeseries(self, request, *args, **kwargs):
+        """Series per bearing and metric from readings (raw) or rollups (hour, day)."""
+        machine = self.machine()
+        query = dict(self.query)
+        bearing_id = query.pop("bearing_id", None)
+        self.not_found_message = "No bearing with this id on this machine."
+        if bearing_id is not None:
+            bearing_id = self.object_id_or_404(bearing_id)
+        try:
+            data = timeseries.timeseries_get(
+                scope=self.scope, machine_id=machine["_id"], bearing_id=bearing_id, **query
+            )
+        except Bearing.DoesNotExist:
+            raise NotFound(self.not_found_message) from None
+        except timeseries.PointLimitExceeded as exc:
+            message = (
+                f"The range holds {exc.points} {exc.interval} points per series, more than "
+                f"the limit of {timeseries.MAX_POINTS}; narrow the range or use a coarser "
+                "interval."
+            )
+            raise ValidationError({"interval": [message]}) from None
+        return Response(s.TimeseriesSerializer.render(data))
+
+
+@extend_schema(tags=["bearings"])
+class BearingViewSet(ApiView, viewsets.GenericViewSet):
+    """Bearings, of one machine (``machine_id``) or all of them, paginated."""
+
+    queryset = Bearing.objects.none()
+    pagination_class = StandardPagination
+    not_found_message = "No machine with this id."
+    query_serializer_classes = {"list": s.BearingQuerySerializer}
+
+    def _machine_missing(self, pk) -> bool:
+        return pk is not None and catalogue.machine_get(scope=self.scope, machine_id=pk) is None
+
+    @extend_schema(
+        summary="List bearings",
+        parameters=[s.BearingQuerySerializer],
+        responses={200: s.BearingSerializer(many=True), **ERRORS_400_404},
+    )
+    def list(self, request, *args, **kwargs):
+        """Bearings, of one machine (unknown machine: 404) or all: plain documents."""
+        machine_id = self.query.get("machine_id")
+        pk = None if machine_id is None else self.object_id_or_404(machine_id)
+        bearings = catalogue.bearing_list(scope=self.scope, machine_id=pk)
+        # Bearings "of a machine": an unknown machine is a 404, not an empty list. Bearings
+        # found prove their machine exists in scope, so only an empty answer needs the check.
+        try:
+            page = self.paginate_queryset(bearings)
+        except ValidationError:
+            if self._machine_missing(pk):
+                raise NotFound(self.not_found_message) from None
+            raise
+        if not page and self._machine_missing(pk):
+            raise NotFound(self.not_found_message)
+        return self.get_paginated_response([s.BearingSerializer.render(b) for b in page])
+
+
+@extend_schema(tags=["data"])
+class ReadingViewSet(ApiView, viewsets.GenericViewSet):
+    """Readings, newest first, by cursor; never their spectra."""
+
+    queryset = Reading.objects.none()
+    pagination_class = ReadingCursorPagination
+    query_serializer_classes = {"list": s.ReadingQuerySerializer}
+
+    @extend_schema(
+        summary="Query readings",
+        description="Filtered readings, newest first, with a cursor that stays stable while "
+        "new readings arrive. `fields` picks the returned fields.",
+        parameters=[s.ReadingQuerySerializer],
+        responses={200: s.ReadingFieldsSerializer(many=True), **ERRORS_400},
+    )
+    def list(self, request, *args, **kwargs):
+        """Readings matching the filters, by cursor (one query per page)."""
+        filters = dict(self.query)
+        fields = filters.pop("fields", None)
+        only = frozenset(fields) if fields else None
+
+        def fetch(*, position, newer, limit):
+            return readings.reading_page(
+                scope=self.scope, position=position, newer=newer, limit=limit, **filters
+            )
+
+        page = self.paginator.paginate_readings(fetch, request)
+        rows = [s.ReadingSerializer.render(doc, only=only) for doc in page]
+        return self.paginator.get_paginated_response(rows)
+
+
+@extend_schema(tags=["data"])
+class SpectrumViewSet(ApiView, viewsets.GenericViewSet):
+    """The spectrum of one reading, with peaks and bearing fault frequencies."""
+
+    queryset = Spectrum.objects.none()
+    not_found_message = "No spectrum for this reading id."
+
+    @extend_schema(
+        summary="Spectrum (FFT) of a reading",
+        parameters=[READING_ID],
+        responses={200: s.FftSerializer, **ERRORS_400_404},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """The spectrum of the reading named in the URL."""
+        pk = self.object_id_or_404(self.kwargs["reading_id"])
+        data = spectra.fft_get(scope=self.scope, reading_id=pk)
+        if data is None:
+            raise NotFound(self.not_found_message)
+        return Response(s.FftSerializer.render(data))
+
+
+@extend_schema(tags=["dashboard"])
+class DashboardViewSet(ApiView, viewsets.ViewSet):
+    """KPIs and trends, read from the denormalized state and the hourly rollups."""
+
+    query_serializer_classes = {
+        "kpis": s.DashboardQuerySerializer,
+        "hourly_trends": s.HourlyTrendQuerySerializer,
+        "status_trends": s.StatusTrendQuerySerializer,
+    }
+
+    def _answer(self, name: str, selector, serializer) -> Response:
+        """The cached rendering of one dashboard selector over the validated query."""
+
+        def compute():
+            return serializer.render(selector(scope=self.scope, **self.query))
+
+        return Response(self.cached_answer(name, compute))
+
+    @extend_schema(
+        summary="Fleet KPIs",
+        parameters=[s.DashboardQuerySerializer],
+        responses={200: s.KpiSerializer, **ERRORS_400},
+    )
+    @action(detail=False)
+    def kpis(self, request):
+        """Machines by status, bearings, readings in the last 24 h, last ingestion run."""
+        return self._answer("kpis", dashboard.kpis_get, s.KpiSerializer)
+
+    @extend_schema(
+        summary="Hourly trend",
+        description="Per local hour (current one included): readings, average and maximum "
+        "velocity RMS, average temperature, Alert/Unacceptable readings. Empty hours have "
+        "count 0. Hours follow the zone's DST changes.",
+        parameters=[s.HourlyTrendQuerySerializer],
+        responses={200: s.HourlyTrendSerializer, **ERRORS_400},
+    )
+    @action(detail=False, url_path="trends/hourly")
+    def hourly_trends(self, request):
+        """Per local hour: readings, velocity RMS, temperature, alerts."""
+        return self._answer("hourly", dashboard.hourly_trends_get, s.HourlyTrendSerializer)
+
+    @extend_schema(
+        summary="Daily status trend",
+        description="Readings per status for each local day (today included).",
+        parameters=[s.StatusTrendQuerySerializer],
+        responses={200: s.StatusTrendSerializer, **ERRORS_400},
+    )
+    @action(detail=False, url_path="trends/status")
+    def status_trends(self, request):
+        """Per local day: readings in each status."""
+        return self._answer("status", dashboard.status_trends_get, s.StatusTrendSerializer)
+
+
+class HealthView(APIView):
+    """Liveness and database reachability, for load balancers: no authentication."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    # Load balancers probe often from one address: never throttle them.
+    throttle_classes = []
+
+    @extend_schema(
+        tags=["utility"],
+        summary="Health check",
+        auth=[],
+        responses={
+            200: s.HealthSerializer,
+            503: OpenApiResponse(s.HealthSerializer, description="The database is unreachable."),
+        },
+    )
+    def get(self, request):
+        """200 when the database answers a ping within 2 s, else 503."""
+        data = system.health_get()
+        code = status.HTTP_200_OK if data["database"] == "ok" else 503
+        return Response(s.HealthSerializer.render(data), status=code)
+
+
+class StatsView(ApiView, APIView):
+    """Collection sizes, reading time range, last ingestion run and versions."""
+
+    @extend_schema(
+        tags=["utility"],
+        summary="System statistics",
+        responses={200: s.StatsSerializer, **ERRORS_400},
+    )
+    def get(self, request):
+        """Collection counts, storage, reading time range, last run, versions."""
+
+        def compute() -> dict:
+            return s.StatsSerializer.render(system.stats_get(scope=self.scope))
+
+        # All-time figures read every area rollup: once per cache period, not per request.
+        return Response(self.cached_answer("stats", compute))

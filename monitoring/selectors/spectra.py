@@ -1,0 +1,71 @@
+"""A reading's spectrum with its peaks and the bearing's fault-frequency markers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ingestion.signal import bearing_fault_frequencies, decode_float32, spectrum_peaks
+from monitoring.models import Bearing, Machine, Reading, Spectrum
+from monitoring.mongo import collection
+from monitoring.scope import Scope
+
+PEAK_COUNT = 5
+
+
+def _fault_frequencies(running_speed_hz: float | None, geometry: dict) -> dict | None:
+    if not running_speed_hz or not Bearing.geometry_complete(geometry):
+        return None
+    try:
+        return bearing_fault_frequencies(
+            shaft_hz=running_speed_hz,
+            rolling_elements=geometry["rolling_elements"],
+            ball_diameter_mm=geometry["ball_diameter_mm"],
+            pitch_diameter_mm=geometry["pitch_diameter_mm"],
+            contact_angle_deg=geometry.get("contact_angle_deg") or 0.0,
+        )
+    except ValueError:
+        return None  # inconsistent geometry entered by staff: no markers, not an error
+
+
+def fft_get(*, scope: Scope, reading_id) -> dict | None:
+    """A reading's spectrum with peaks and bearing fault frequencies; None if there is none."""
+    # By id alone (the _id index); the scope is checked on the one document found.
+    reading = collection(Reading).find_one(
+        {"_id": reading_id}, {"machine_id": 1, "bearing_id": 1, "timestamp": 1, "customer": 1}
+    )
+    if reading is None or not scope.allows(reading.get("customer")):
+        return None
+    spectrum = collection(Spectrum).find_one({"reading_id": reading_id})
+    if spectrum is None:
+        return None
+    bearing = collection(Bearing).find_one(
+        {"_id": reading["bearing_id"]}, dict.fromkeys(Bearing.GEOMETRY_FIELDS, 1)
+    )
+    machine = collection(Machine).find_one({"_id": reading["machine_id"]}, {"running_speed_rpm": 1})
+    data = bytes(spectrum.get("amplitudes") or b"")
+    # Stored data is trusted but a truncated payload must not turn into a 500.
+    amps = decode_float32(data[: len(data) - len(data) % 4])
+    resolution_hz = spectrum.get("resolution_hz") or 0.0
+    freqs = np.arange(amps.size, dtype=np.float64) * resolution_hz
+    rpm = machine.get("running_speed_rpm") if machine else None
+    running_speed_hz = rpm / 60.0 if rpm and rpm > 0 else None
+    return {
+        "reading_id": reading["_id"],
+        "machine_id": reading["machine_id"],
+        "bearing_id": reading["bearing_id"],
+        "timestamp": reading["timestamp"],
+        "sample_rate_hz": spectrum.get("sample_rate_hz"),
+        "n_samples": spectrum.get("n_samples"),
+        "resolution_hz": resolution_hz,
+        "n_lines": int(amps.size),
+        "window": spectrum.get("window"),
+        "frequency_unit": "Hz",
+        "amplitude_unit": spectrum.get("amplitude_unit"),
+        "running_speed_hz": running_speed_hz,
+        # Arrays, encoded natively by the JSON renderer: frequencies to the micro-hertz, the
+        # stored float32 amplitudes as float32 (the ~7 significant digits they carry).
+        "frequencies": np.round(freqs, 6),
+        "amplitudes": np.ascontiguousarray(amps, dtype=np.float32),
+        "peaks": spectrum_peaks(freqs, amps, count=PEAK_COUNT, running_speed_hz=running_speed_hz),
+        "fault_frequencies": _fault_frequencies(running_speed_hz, bearing or {}),
+    }
