@@ -18,10 +18,12 @@ then a second ``$match`` with the rest. Rollups are read the same way (:func:`ro
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection
+
+from monitoring import clock
 
 #: Fields leading a (field, -timestamp) index on readings, most selective first.
 READING_INDEX_KEYS = ("bearing_id", "machine_id", "customer")
@@ -29,6 +31,9 @@ READING_INDEX_KEYS = ("bearing_id", "machine_id", "customer")
 TIME_MIN = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 TIME_MAX = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
+# A page of readings reads an hour, then 8 times the last window, until it is full.
+PAGE_WINDOW = dt.timedelta(hours=1)
+PAGE_WINDOW_GROWTH = 8
 _NO_VALUE = object()
 
 
@@ -155,3 +160,28 @@ class Documents:
             return list(self.collection.aggregate(pipeline))
         cursor = self.collection.find(self.query).sort(self.sort).skip(skip)
         return list(cursor.limit(stop - skip) if stop is not None else cursor)
+
+
+def page_windows(*, low: dt.datetime, high: dt.datetime, newer: bool) -> Iterable[dict]:
+    """Disjoint timestamp ranges covering [low, high], from the walk's starting edge outwards.
+
+    An hour past the starting point, then 8 hours, 64, ...; walking back from a bound later
+    than now, the first window also holds everything after now (readings stamped ahead of the
+    clock). About ten windows reach from now back to the year 1.
+    """
+    width = PAGE_WINDOW
+    if newer:
+        edge = low
+        while high - edge > width:
+            yield {"$gte": edge, "$lt": edge + width}
+            edge, width = edge + width, width * PAGE_WINDOW_GROWTH
+        yield {"$gte": edge, "$lte": high}
+        return
+    edge, bound = high, {"$lte": high}
+    now = clock.now()
+    if high > now:
+        edge = max(low, now)
+    while edge - low > width:
+        yield {"$gte": edge - width, **bound}
+        edge, width, bound = edge - width, width * PAGE_WINDOW_GROWTH, {"$lt": edge - width}
+    yield {"$gte": low, **bound}

@@ -9,17 +9,13 @@ history behind it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from monitoring import clock
 from monitoring.models import Reading
-from monitoring.mongo import TIME_MAX, TIME_MIN, aggregate, reading_stages
+from monitoring.mongo import TIME_MAX, TIME_MIN, aggregate, page_windows, reading_stages
 from monitoring.scope import Scope
 
-# A page reads an hour of readings, then 8 times the last window, until it is full.
-PAGE_WINDOW = dt.timedelta(hours=1)
-PAGE_WINDOW_GROWTH = 8
 #: Stored fields that are bookkeeping, not part of a reading's answer.
 HIDDEN_FIELDS = {"ingested_at": 0, "external_id": 0}
 
@@ -92,28 +88,3 @@ def reading_page(
         if len(page) >= limit:
             break
     return page
-
-
-def page_windows(*, low: dt.datetime, high: dt.datetime, newer: bool) -> Iterable[dict]:
-    """Disjoint timestamp ranges covering [low, high], from the walk's starting edge outwards.
-
-    An hour past the starting point, then 8 hours, 64, ...; walking back from a bound later
-    than now, the first window also holds everything after now (readings stamped ahead of the
-    clock). About ten windows reach from now back to the year 1.
-    """
-    width = PAGE_WINDOW
-    if newer:
-        edge = low
-        while high - edge > width:
-            yield {"$gte": edge, "$lt": edge + width}
-            edge, width = edge + width, width * PAGE_WINDOW_GROWTH
-        yield {"$gte": edge, "$lte": high}
-        return
-    edge, bound = high, {"$lte": high}
-    now = clock.now()
-    if high > now:
-        edge = max(low, now)
-    while edge - low > width:
-        yield {"$gte": edge - width, **bound}
-        edge, width, bound = edge - width, width * PAGE_WINDOW_GROWTH, {"$lt": edge - width}
-    yield {"$gte": low, **bound}

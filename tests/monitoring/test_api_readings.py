@@ -208,8 +208,7 @@ def test_pages_walk_a_long_history_in_order(client, monkeypatch):
 
 
 def test_page_windows_cover_the_range_once():
-    from monitoring.mongo import TIME_MAX, TIME_MIN
-    from monitoring.selectors.readings import page_windows
+    from monitoring.mongo import TIME_MAX, TIME_MIN, page_windows
 
     def covered(windows, low, high):
         # Contiguous and disjoint: each window starts where the previous one stopped.
