@@ -52,7 +52,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_mongodb_backend.queryset import MongoQuerySet
 
-from ingestion.signal import bearing_fault_frequencies, decode_float32, spectrum_peaks
 from monitoring.models import (
     ALERT_STATUSES,
     AreaHourlyRollup,
@@ -66,6 +65,8 @@ from monitoring.models import (
     Status,
 )
 from monitoring.services import DASHBOARD_DATA, collection
+from monitoring.vibration.markers import spectrum_markers
+from monitoring.vibration.spectrum import spectrum_peaks
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -689,27 +690,15 @@ def fft_get(*, reading_id, customers: Sequence[str] | None = None) -> dict | Non
     )
     machine = collection(Machine).find_one({"_id": reading["machine_id"]}, {"running_speed_rpm": 1})
 
-    data = bytes(spectrum.get("amplitudes") or b"")
     # Stored data is trusted but a truncated payload must not turn into a 500.
-    amps = decode_float32(data[: len(data) - len(data) % 4])
+    amps = Spectrum.decode_amplitudes(spectrum.get("amplitudes"))
     resolution_hz = spectrum.get("resolution_hz") or 0.0
     freqs = np.arange(amps.size, dtype=np.float64) * resolution_hz
     rpm = machine.get("running_speed_rpm") if machine else None
     running_speed_hz = rpm / 60.0 if rpm and rpm > 0 else None
     peaks = spectrum_peaks(freqs, amps, count=PEAK_COUNT, running_speed_hz=running_speed_hz)
-    faults = None
-    geometry = bearing or {}
-    if running_speed_hz and Bearing.geometry_complete(geometry):
-        try:
-            faults = bearing_fault_frequencies(
-                shaft_hz=running_speed_hz,
-                rolling_elements=geometry["rolling_elements"],
-                ball_diameter_mm=geometry["ball_diameter_mm"],
-                pitch_diameter_mm=geometry["pitch_diameter_mm"],
-                contact_angle_deg=geometry.get("contact_angle_deg") or 0.0,
-            )
-        except ValueError:
-            faults = None  # inconsistent geometry entered by staff: no markers, not an error
+    # Incomplete or inconsistent geometry entered by staff: no markers, not an error.
+    faults = spectrum_markers(shaft_hz=running_speed_hz, geometry=bearing).fault_frequencies
     return {
         "reading_id": reading["_id"],
         "machine_id": reading["machine_id"],
