@@ -2,7 +2,7 @@
 
 The only module that talks to the vendor. httpx and the standard library only: no Django, no
 models, no numpy. It returns plain frozen dataclasses; waveforms stay base64 so the caller
-decodes them with `ingestion.signal.decode_waveform` (keeping this module numpy-free).
+decodes them with `ingestion.wire.decode_waveform` (keeping this module numpy-free).
 
 Resilience: one pooled `httpx.Client`, explicit connect/read timeouts, bounded retries with
 exponential backoff and full jitter on timeouts, connection errors, 5xx and 429 (Retry-After
@@ -31,7 +31,7 @@ import httpx
 logger = logging.getLogger(__name__)
 
 API_KEY_HEADER = "X-API-Key"
-#: Encodings the contract allows for waveforms (decoded by ingestion.signal).
+#: Encodings the contract allows for waveforms (decoded by ingestion.wire).
 WAVEFORM_ENCODINGS = frozenset({"int16", "float32"})
 #: A read timeout long enough for a 200-record page on a slow link, a short connect timeout so
 #: a dead host fails fast.
@@ -122,7 +122,7 @@ class Machine:
 
 @dataclass(frozen=True)
 class Waveform:
-    """An encoded acceleration waveform in g; decode with ingestion.signal.decode_waveform."""
+    """An encoded acceleration waveform in g; decode with ingestion.wire.decode_waveform."""
 
     sample_rate_hz: float
     n_samples: int

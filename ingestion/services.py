@@ -1,6 +1,6 @@
 """One ingestion run: vendor catalogue and measurements in, readings, spectra, rollups out.
 
-    vendor API --client--> pages of measurements --signal--> reading + spectrum documents
+    vendor API --client--> pages of measurements --vibration--> reading + spectrum documents
                --batches of ~500, one transaction each--> readings, spectra, rollups, latest state
 
 Idempotency: a reading's ``_id`` is derived from the vendor's measurement id, and the readings
@@ -31,14 +31,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import numpy as np
 from bson import ObjectId
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from pymongo import InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from ingestion import signal
 from ingestion.client import (
     FetchFailure,
     Measurement,
@@ -58,6 +56,7 @@ from ingestion.lock import (
     lock_release,
 )
 from ingestion.progress import ProgressState
+from ingestion.wire import decode_waveform
 from monitoring.models import (
     Bearing,
     Foundation,
@@ -75,6 +74,8 @@ from monitoring.services import (
     rollup_delta,
     rollups_apply,
 )
+from monitoring.vibration.indicators import VELOCITY_BAND_HZ
+from monitoring.vibration.measurement import compute_measurement
 
 logger = logging.getLogger("ingestion.services")
 
@@ -339,7 +340,7 @@ def measurement_documents(
     """The reading and spectrum documents of one measurement, or _Skip with a reason."""
     wf = measurement.waveform
     try:
-        samples = signal.decode_waveform(
+        samples = decode_waveform(
             wf.data_b64, encoding=wf.encoding, scale=wf.scale, n_samples=wf.n_samples
         )
     except ValueError as exc:
@@ -349,15 +350,15 @@ def measurement_documents(
     if not math.isfinite(float(samples.sum())):
         raise _Skip("nan_samples", "waveform contains NaN or infinite samples")
     try:
-        result = signal.compute_measurement(
+        result = compute_measurement(
             samples,
             wf.sample_rate_hz,
             group=target.iso_group,
             foundation=target.foundation,
             running_speed_hz=target.running_speed_hz,
             peak_count=0,  # peaks are computed on demand by the /fft endpoint, not stored
-            f_lo=signal.VELOCITY_BAND_HZ[0],
-            f_hi=signal.VELOCITY_BAND_HZ[1],
+            f_lo=VELOCITY_BAND_HZ[0],
+            f_hi=VELOCITY_BAND_HZ[1],
         )
     except ValueError as exc:
         raise _Skip("invalid_waveform", str(exc)) from None
@@ -392,7 +393,7 @@ def measurement_documents(
         "n_lines": int(spec["n_lines"]),
         "window": "hann",
         "amplitude_unit": "g",
-        "amplitudes": signal.encode_float32(np.asarray(spec["amplitudes"])),
+        "amplitudes": Spectrum.encode_amplitudes(spec["amplitudes"]),
     }
     return reading, spectrum
 

@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from ingestion.signal import bearing_fault_frequencies, decode_float32
 from monitoring.charts import spectrum_svg
 from monitoring.models import (
     Bearing,
@@ -20,6 +19,7 @@ from monitoring.models import (
     Spectrum,
     Status,
 )
+from monitoring.vibration.markers import spectrum_markers
 
 STATUS_COLOURS = {
     Status.NORMAL: "#2e7d32",  # zone A: green
@@ -260,21 +260,13 @@ class ReadingAdmin(admin.ModelAdmin):
         spectrum = Spectrum.objects.filter(reading_id=obj.pk).first()
         if spectrum is None:
             return "no spectrum stored"
-        amplitudes = decode_float32(bytes(spectrum.amplitudes))
-        markers = {}
-        if obj.machine.running_speed_rpm:
-            shaft_hz = obj.machine.running_speed_rpm / 60.0
-            markers["1x"] = shaft_hz
-            bearing = obj.bearing
-            if bearing.has_geometry:
-                faults = bearing_fault_frequencies(
-                    shaft_hz=shaft_hz,
-                    rolling_elements=bearing.rolling_elements,
-                    ball_diameter_mm=bearing.ball_diameter_mm,
-                    pitch_diameter_mm=bearing.pitch_diameter_mm,
-                    contact_angle_deg=bearing.contact_angle_deg or 0.0,
-                )
-                markers.update({"BPFO": faults["bpfo"], "BPFI": faults["bpfi"]})
+        amplitudes = Spectrum.decode_amplitudes(spectrum.amplitudes)
+        rpm = obj.machine.running_speed_rpm if obj.machine else None
+        bearing = obj.bearing
+        geometry = {f: getattr(bearing, f) for f in Bearing.GEOMETRY_FIELDS} if bearing else None
+        # The same markers as the /fft endpoint; staff-entered geometry the kinematics reject
+        # leaves the 1x marker alone rather than failing the chart.
+        markers = spectrum_markers(shaft_hz=rpm and rpm / 60.0, geometry=geometry).labelled()
         svg = spectrum_svg(
             amplitudes, spectrum.resolution_hz, unit=spectrum.amplitude_unit, markers=markers
         )

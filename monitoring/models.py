@@ -6,14 +6,18 @@ hourly rollups (their cost grows with buckets, not readings). Spectra live in th
 collection so no list or time-series query ever loads them.
 """
 
+import logging
 from collections.abc import Mapping
 
+import numpy as np
 from django.conf import settings
 from django.db import models
 from django_mongodb_backend.fields import ArrayField, EmbeddedModelField, ObjectIdField
 from django_mongodb_backend.models import EmbeddedModel
 
 from monitoring import indicators
+
+logger = logging.getLogger(__name__)
 
 
 class Status(models.TextChoices):
@@ -222,6 +226,29 @@ class Spectrum(models.Model):
 
     def __str__(self) -> str:
         return f"spectrum of {self.reading_id}"
+
+    @staticmethod
+    def encode_amplitudes(amplitudes) -> bytes:
+        """The stored form of an amplitude array: little-endian float32 bytes."""
+        return np.ascontiguousarray(amplitudes, dtype="<f4").tobytes()
+
+    @staticmethod
+    def decode_amplitudes(data: bytes) -> np.ndarray:
+        """Stored bytes back to a writable float32 array; a truncated tail is dropped.
+
+        Stored data is trusted, but a payload cut short (a bad restore, a hand edit) must
+        still draw as a spectrum, in the API and in the admin, not fail the page.
+        """
+        data = bytes(data or b"")
+        stray = len(data) % 4
+        if stray:
+            logger.warning(
+                "spectrum amplitudes of %d bytes are not whole float32 values; "
+                "dropping the last %d bytes",
+                len(data), stray,
+            )  # fmt: skip
+            data = data[: len(data) - stray]
+        return np.frombuffer(data, dtype="<f4").astype(np.float32)
 
 
 class MetricAggregate(EmbeddedModel):

@@ -1,7 +1,9 @@
 """Vendor-API simulator: a deterministic fleet, physical waveforms and injectable faults.
 
 Serves the contract in docs/vendor-api.md for tests, demos and local development. Imports numpy,
-the standard library and `ingestion.signal` only (see docs/architecture.md).
+the standard library, the vibration domain (`monitoring.vibration`) and the wire codec
+(`ingestion.wire`) only: no Django, no ingestion services, client or storage
+(tests/test_architecture.py).
 """
 
 from ingestion.simulator.config import SimulatorConfig

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from ingestion.signal import encode_waveform
 from ingestion.simulator.config import SimulatorConfig
 from ingestion.simulator.fleet import (
     BearingSpec,
@@ -25,6 +24,7 @@ from ingestion.simulator.fleet import (
     stable_unit,
 )
 from ingestion.simulator.synth import synthesize
+from ingestion.wire import encode_waveform
 
 #: Ways a served record can be broken when malformed_rate > 0.
 MALFORMED_KINDS = ("missing_field", "nan_samples", "empty_waveform", "unknown_bearing")

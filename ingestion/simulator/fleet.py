@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ingestion.signal import ISO10816_3_BOUNDARIES_MM_S
+from monitoring.vibration.zones import ISO10816_3_BOUNDARIES_MM_S
 
 #: Machine developing an outer-race defect on its pump drive-end bearing.
 OUTER_RACE_MACHINE_ID = "MCH-RVC-001"

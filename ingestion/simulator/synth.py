@@ -18,8 +18,9 @@ import math
 
 import numpy as np
 
-from ingestion.signal import STANDARD_GRAVITY_MM_S2, bearing_fault_frequencies
 from ingestion.simulator.fleet import BearingSpec, MachineSpec, stable_int
+from monitoring.vibration.checks import STANDARD_GRAVITY_MM_S2
+from monitoring.vibration.kinematics import bearing_fault_frequencies
 
 #: Mains frequency of the simulated plants (Europe); motors show magnetic forces at twice it.
 LINE_FREQUENCY_HZ = 50.0

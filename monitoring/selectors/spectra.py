@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingestion.signal import bearing_fault_frequencies, decode_float32, spectrum_peaks
 from monitoring.models import Bearing, Machine, Reading, Spectrum
 from monitoring.mongo import collection
 from monitoring.scope import Scope
+from monitoring.vibration.markers import spectrum_markers
+from monitoring.vibration.spectrum import spectrum_peaks
 
 PEAK_COUNT = 5
-
-
-def _fault_frequencies(running_speed_hz: float | None, geometry: dict) -> dict | None:
-    if not running_speed_hz or not Bearing.geometry_complete(geometry):
-        return None
-    try:
-        return bearing_fault_frequencies(
-            shaft_hz=running_speed_hz,
-            rolling_elements=geometry["rolling_elements"],
-            ball_diameter_mm=geometry["ball_diameter_mm"],
-            pitch_diameter_mm=geometry["pitch_diameter_mm"],
-            contact_angle_deg=geometry.get("contact_angle_deg") or 0.0,
-        )
-    except ValueError:
-        return None  # inconsistent geometry entered by staff: no markers, not an error
 
 
 def fft_get(*, scope: Scope, reading_id) -> dict | None:
@@ -42,9 +28,8 @@ def fft_get(*, scope: Scope, reading_id) -> dict | None:
         {"_id": reading["bearing_id"]}, dict.fromkeys(Bearing.GEOMETRY_FIELDS, 1)
     )
     machine = collection(Machine).find_one({"_id": reading["machine_id"]}, {"running_speed_rpm": 1})
-    data = bytes(spectrum.get("amplitudes") or b"")
     # Stored data is trusted but a truncated payload must not turn into a 500.
-    amps = decode_float32(data[: len(data) - len(data) % 4])
+    amps = Spectrum.decode_amplitudes(spectrum.get("amplitudes"))
     resolution_hz = spectrum.get("resolution_hz") or 0.0
     freqs = np.arange(amps.size, dtype=np.float64) * resolution_hz
     rpm = machine.get("running_speed_rpm") if machine else None
@@ -67,5 +52,8 @@ def fft_get(*, scope: Scope, reading_id) -> dict | None:
         "frequencies": np.round(freqs, 6),
         "amplitudes": np.ascontiguousarray(amps, dtype=np.float32),
         "peaks": spectrum_peaks(freqs, amps, count=PEAK_COUNT, running_speed_hz=running_speed_hz),
-        "fault_frequencies": _fault_frequencies(running_speed_hz, bearing or {}),
+        # Incomplete or inconsistent geometry entered by staff: no markers, not an error.
+        "fault_frequencies": spectrum_markers(
+            shaft_hz=running_speed_hz, geometry=bearing
+        ).fault_frequencies,
     }

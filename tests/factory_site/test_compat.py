@@ -6,6 +6,7 @@ They hold on SecantusDB today and on a real MongoDB; if either changes, they say
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db.models import F
 
@@ -63,10 +64,13 @@ def test_two_key_reading_indexes_answer_ranges_correctly():
     assert _minutes_in_range([("m", 1), ("ts", -1)]) == [40, 50]
 
 
+# Strict, and only on the embedded server: an unexpected pass fails the suite, which is the
+# signal that a SecantusDB upgrade fixed the bug; on a real MongoDB the test must just pass.
 @pytest.mark.xfail(
+    "EMBEDDED_PATH" in settings.DATABASES["default"],
     reason="SecantusDB 0.7.0b3 answers a range on the middle key of a 3-key index wrongly; "
     "passes on MongoDB. If it passes here too, (machine, -timestamp, -_id) indexes can return.",
-    strict=False,
+    strict=True,
 )
 def test_three_key_index_with_a_range_on_the_middle_key():
     assert _minutes_in_range([("m", 1), ("ts", -1), ("_id", -1)]) == [40, 50]

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from ingestion import signal
 from ingestion.client import (
     FetchFailure,
     Machine,
@@ -22,6 +21,8 @@ from ingestion.client import (
     VendorUnavailable,
 )
 from ingestion.simulator import SimulatorConfig, SimulatorServer
+from ingestion.wire import decode_waveform
+from monitoring.vibration.measurement import compute_measurement
 
 ANCHOR = dt.date(2025, 11, 20)
 DAY = dt.date(2025, 11, 19)
@@ -122,7 +123,7 @@ def test_pagination_returns_every_measurement_exactly_once(serve, sleeps) -> Non
         assert numbers == list(range(1, len(numbers) + 1))
     first = pages[0].measurements[0]
     assert first.timestamp.tzinfo is not None and first.timestamp.date() == DAY
-    samples = signal.decode_waveform(
+    samples = decode_waveform(
         first.waveform.data_b64,
         encoding=first.waveform.encoding,
         scale=first.waveform.scale,
@@ -141,17 +142,17 @@ def test_malformed_records_are_rejected_not_fatal(serve, sleeps) -> None:
     accepted = [m for p in pages for m in p.measurements]
     served = sim.stats.snapshot()["malformed"]
     # Missing fields fail parsing; the other kinds are well-formed JSON and surface later (an
-    # unknown bearing in the database lookup, NaN/empty when the signal code rejects them).
+    # unknown bearing in the database lookup, NaN/empty when the vibration code rejects them).
     assert len(rejected) == served["missing_field"]
     assert all(r.reason.startswith("missing field") and r.measurement_id for r in rejected)
     failures = 0
     for m in accepted:
         wf = m.waveform
         try:
-            samples = signal.decode_waveform(
+            samples = decode_waveform(
                 wf.data_b64, encoding=wf.encoding, scale=wf.scale, n_samples=wf.n_samples
             )
-            signal.compute_measurement(samples, wf.sample_rate_hz, group=2, foundation="rigid")
+            compute_measurement(samples, wf.sample_rate_hz, group=2, foundation="rigid")
         except ValueError:
             failures += 1
     assert failures == served["nan_samples"] + served["empty_waveform"]

@@ -13,7 +13,6 @@ from django.db import connection
 from ingestion import services
 from ingestion.lock import LockHeldError, holder_describe, lock_acquire
 from ingestion.services import IngestionFailedError, ingestion_run, reading_object_id
-from ingestion.signal import decode_float32
 from monitoring.models import (
     AreaHourlyRollup,
     Bearing,
@@ -90,7 +89,7 @@ def test_end_to_end_stores_everything_and_records_the_run(simulator):
     assert reading.velocity.rms > 0 and reading.acceleration.kurtosis > 1
     assert reading.status in ("Normal", "Satisfactory", "Alert", "Unacceptable")
     spectrum = Spectrum.objects.get(reading=reading)
-    amps = decode_float32(bytes(spectrum.amplitudes))
+    amps = Spectrum.decode_amplitudes(spectrum.amplitudes)
     assert amps.dtype == np.float32 and amps.size == spectrum.n_lines == 1024 // 2 + 1
     assert spectrum.resolution_hz == pytest.approx(5120.0 / 1024)
 

@@ -11,7 +11,6 @@ import httpx
 import numpy as np
 import pytest
 
-from ingestion import signal
 from ingestion.simulator import (
     IMBALANCE_BEARING_ID,
     IMBALANCE_MACHINE_ID,
@@ -23,6 +22,9 @@ from ingestion.simulator import (
     VendorDataset,
 )
 from ingestion.simulator.fleet import BEARING_GEOMETRIES, MACHINE_TYPES
+from ingestion.wire import decode_waveform
+from monitoring.vibration.kinematics import bearing_fault_frequencies
+from monitoring.vibration.measurement import compute_measurement
 
 ANCHOR = dt.date(2025, 11, 20)
 NOW = dt.datetime(2025, 11, 21, 12, 0, tzinfo=dt.UTC)
@@ -59,11 +61,11 @@ def analyse(dataset: VendorDataset, machine_id: str, bearing_id: str, day: dt.da
         record, kind = dataset.record(item)
         assert kind is None
         wf = record["waveform"]
-        samples = signal.decode_waveform(
+        samples = decode_waveform(
             wf["data"], encoding=wf["encoding"], scale=wf["scale"], n_samples=wf["n_samples"]
         )
         out.append(
-            signal.compute_measurement(
+            compute_measurement(
                 samples,
                 wf["sample_rate_hz"],
                 group=machine.iso_group,
@@ -229,7 +231,7 @@ def test_outer_race_defect_trends_to_alert() -> None:
     bearing = dataset.fleet.bearing(OUTER_RACE_BEARING_ID)
     assert bearing is not None
     g = bearing.geometry
-    bpfo = signal.bearing_fault_frequencies(
+    bpfo = bearing_fault_frequencies(
         shaft_hz=bearing.shaft_speed_rpm / 60.0,
         rolling_elements=g.rolling_elements,
         ball_diameter_mm=g.ball_diameter_mm,
@@ -329,7 +331,7 @@ def classify(record: dict, known_bearings: set[str]) -> str | None:
     if record["bearing_id"] not in known_bearings:
         return "unknown_bearing"
     wf = record["waveform"]
-    samples = signal.decode_waveform(
+    samples = decode_waveform(
         wf["data"], encoding=wf["encoding"], scale=wf["scale"], n_samples=wf["n_samples"]
     )
     if samples.size == 0:

@@ -148,3 +148,31 @@ def test_unmeasured_machine_can_be_deleted(admin_client):
     url = reverse("admin:monitoring_machine_delete", args=[machine.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
     assert not Machine.objects.filter(pk=machine.pk).exists()
+
+
+def _reading_page(admin_client, reading) -> str:
+    response = admin_client.get(reverse("admin:monitoring_reading_change", args=[reading.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_reading_page_survives_geometry_the_kinematics_reject(admin_client, data):
+    # Staff typed the pitch diameter as the ball diameter: no fault frequencies exist. (Django
+    # swallows a ValueError from a read-only field and shows "-", so the defect was a chart
+    # silently replaced by a dash rather than a 500.)
+    _, bearing, reading, _ = data
+    bearing.ball_diameter_mm = bearing.pitch_diameter_mm
+    bearing.save()
+    html = _reading_page(admin_client, reading)
+    assert 'aria-label="Amplitude spectrum"' in html and "<polyline" in html
+    assert "1x" in html  # the running-speed marker stays
+    assert "BPFO" not in html and "BPFI" not in html
+
+
+def test_reading_page_survives_a_truncated_spectrum(admin_client, data):
+    _, _, reading, spectrum = data
+    spectrum.amplitudes = bytes(spectrum.amplitudes)[:-3]  # 2047 floats and 1 stray byte
+    spectrum.save()
+    html = _reading_page(admin_client, reading)
+    assert 'aria-label="Amplitude spectrum"' in html and "<polyline" in html
+    assert "BPFO" in html

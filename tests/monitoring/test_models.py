@@ -1,11 +1,12 @@
 """Model constraints, status choices and migrations on an empty database."""
 
+import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection
 
-from monitoring.models import Machine, Reading, Status, worst_status
+from monitoring.models import Machine, Reading, Spectrum, Status, worst_status
 from tests.factories import BearingFactory, MachineFactory, ReadingFactory
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +88,27 @@ def test_migrations_apply_on_an_empty_database_and_are_complete():
     call_command("migrate", verbosity=0)
     assert "readings" in set(db.list_collection_names())
     assert Machine.objects.count() == 0
+
+
+# -- the stored spectrum's codec ------------------------------------------------------------
+
+
+def test_spectrum_amplitudes_round_trip_as_little_endian_float32():
+    x = np.random.default_rng(5).standard_normal(1000).astype(np.float32)
+    data = Spectrum.encode_amplitudes(x)
+    assert len(data) == 4000
+    assert data[:4] == np.float32(x[0]).astype("<f4").tobytes()
+    back = Spectrum.decode_amplitudes(data)
+    assert back.dtype == np.float32
+    np.testing.assert_array_equal(back, x)
+    back[0] = 1.0  # writable copy, not a view of the bytes
+
+
+def test_truncated_spectrum_drops_the_partial_float_and_logs(caplog):
+    data = Spectrum.encode_amplitudes(np.arange(3, dtype=np.float32)) + b"\x01\x02"
+    with caplog.at_level("WARNING", logger="monitoring.models"):
+        back = Spectrum.decode_amplitudes(data)
+    np.testing.assert_array_equal(back, [0.0, 1.0, 2.0])
+    assert "dropping the last 2 bytes" in caplog.text
+    assert Spectrum.decode_amplitudes(b"\x00" * 3).size == 0
+    assert Spectrum.decode_amplitudes(None).size == 0
