@@ -188,7 +188,7 @@ def test_checker_reports_synthetic_violations(tmp_path: Path):
            "import django\nfrom monitoring.models import Machine\n"
            "from monitoring.vibration.kinematics import bearing_fault_frequencies\n")  # fmt: skip
     _write(tmp_path, "ingestion/services.py",
-           "from monitoring.views.fft import x\n"
+           "from monitoring.api.views import x\n"
            "from monitoring.models import Reading\n")  # fmt: skip
 
     assert _rule("monitoring never imports ingestion").violations(tmp_path) == [
@@ -204,7 +204,7 @@ def test_checker_reports_synthetic_violations(tmp_path: Path):
         "ingestion/simulator/synth.py:2: monitoring.models.Machine",
     ]
     assert _rule("ingestion does not reach into the API").violations(tmp_path) == [
-        "ingestion/services.py:1: monitoring.views.fft.x",
+        "ingestion/services.py:1: monitoring.api.views.x",
     ]
 
 
