@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from monitoring import indicators
 from monitoring.charts import spectrum_svg
 from monitoring.models import (
     Bearing,
@@ -39,6 +40,19 @@ def status_badge(status: str | None):
         '<span style="background:{};color:{};padding:1px 8px;border-radius:8px">{}</span>',
         colour, text, status,
     )  # fmt: skip
+
+
+def _unit(indicator) -> str:
+    """A unit to print after a value ("1", dimensionless, prints nothing)."""
+    return "" if indicator.unit == "1" else indicator.unit
+
+
+def _indicator_value(reading: Reading, indicator):
+    """An indicator's value on a reading instance (None where missing)."""
+    value = reading
+    for part in indicator.parts:
+        value = getattr(value, part, None)
+    return value
 
 
 def _fmt(value, unit: str, digits: int = 3) -> str:
@@ -239,16 +253,9 @@ class ReadingAdmin(admin.ModelAdmin):
 
     @admin.display(description="indicators")
     def indicators(self, obj: Reading):
-        acc, vel = obj.acceleration, obj.velocity
         rows = [
-            ("Acceleration RMS", _fmt(acc and acc.rms, "g")),
-            ("Acceleration peak", _fmt(acc and acc.peak, "g")),
-            ("Acceleration crest factor", _fmt(acc and acc.crest_factor, "")),
-            ("Kurtosis", _fmt(acc and acc.kurtosis, "")),
-            ("Velocity RMS (10-1000 Hz)", _fmt(vel and vel.rms, "mm/s")),
-            ("Velocity peak", _fmt(vel and vel.peak, "mm/s")),
-            ("Velocity crest factor", _fmt(vel and vel.crest_factor, "")),
-            ("Temperature", _fmt(obj.temperature, "°C")),
+            (ind.label.capitalize(), _fmt(_indicator_value(obj, ind), _unit(ind)))
+            for ind in indicators.INDICATORS
         ]
         return format_html(
             "<table>{}</table>",

@@ -90,6 +90,17 @@ def test_reading_page_renders_spectrum_chart_and_units(admin_client, data):
     assert "BPFO" in html and "BPFI" in html  # the 6205's fault frequencies
 
 
+def test_reading_page_lists_every_catalogue_indicator(admin_client, data):
+    from monitoring import indicators
+
+    _, _, reading, _ = data
+    html = admin_client.get(
+        reverse("admin:monitoring_reading_change", args=[reading.pk])
+    ).content.decode()
+    for indicator in indicators.INDICATORS:
+        assert f"<th>{indicator.label.capitalize()}</th>" in html
+
+
 def test_readings_are_read_only(admin_client, data):
     _, _, reading, _ = data
     assert admin_client.get(reverse("admin:monitoring_reading_add")).status_code == 403
