@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from ingestion.services import ingestion_run
+from ingestion.run import ingestion_run
 from monitoring.models import AreaHourlyRollup, Bearing, BearingHourlyRollup, Machine
 from monitoring.services import collection
 from tests.ingestion.support import (

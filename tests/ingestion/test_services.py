@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from ingestion import services
+from ingestion import pipeline
 from ingestion.lock import LockHeldError, holder_describe, lock_acquire
-from ingestion.services import IngestionFailedError, ingestion_run, reading_object_id
+from ingestion.pipeline import reading_object_id
+from ingestion.run import IngestionFailedError, ingestion_run
 from ingestion.signal import decode_float32
 from monitoring.models import (
     AreaHourlyRollup,
@@ -347,7 +348,7 @@ def test_colliding_batch_is_redone_with_upserts(simulator, monkeypatch):
     # Pretend the pre-check saw nothing, so every insert of the re-run collides.
     _ingest(simulator)
     before = rollup_snapshot(BearingHourlyRollup)
-    monkeypatch.setattr(services, "_stored_ids", lambda **kwargs: set())
+    monkeypatch.setattr(pipeline, "stored_ids", lambda **kwargs: set())
     run = _ingest(simulator)
     assert run.stored == 0 and Reading.objects.count() == 192
     assert rollup_snapshot(BearingHourlyRollup) == before
