@@ -30,6 +30,7 @@ from monitoring.models import IngestionRun, Reading, Spectrum
 from monitoring.services import (
     RollupDelta,
     collection,
+    data_version_bump,
     latest_state_update,
     rollup_delta,
     rollups_apply,
@@ -90,9 +91,11 @@ class _Batch:
         return new
 
     def derived(self, new: list[dict], session, *, delta: RollupDelta | None) -> None:
-        """Rollups, latest state and the run's counters."""
-        rollups_apply(new, session=session, delta=delta)
-        latest_state_update(_latest_by_bearing(new), session=session)
+        """Rollups, latest state, the data version (once per batch) and the run's counters."""
+        rollups_apply(new, session=session, delta=delta, version_bump=False)
+        latest_state_update(_latest_by_bearing(new), session=session, version_bump=False)
+        if new:
+            data_version_bump(session=session)
         if self.run_id is not None:
             fields = {**(self.run_fields or {}), "heartbeat_at": dt.datetime.now(dt.UTC)}
             collection(IngestionRun).update_one(

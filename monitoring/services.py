@@ -221,17 +221,22 @@ def _buckets_write(model, buckets: list, *, session=None) -> None:
 
 
 def rollups_apply(
-    readings: Iterable[Mapping], *, session=None, delta: RollupDelta | None = None
+    readings: Iterable[Mapping],
+    *,
+    session=None,
+    delta: RollupDelta | None = None,
+    version_bump: bool = True,
 ) -> None:
     """Add newly stored readings to the rollups (call once per reading, never for duplicates).
 
     ``delta`` is ``rollup_delta(readings)`` when the caller computed it already (ingestion
-    does, outside its transaction).
+    does, outside its transaction). ``version_bump=False``: the caller bumps the data version
+    itself, once for everything its unit of work changed.
     """
     delta = delta if delta is not None else rollup_delta(readings)
     _buckets_write(BearingHourlyRollup, delta.bearing, session=session)
     _buckets_write(AreaHourlyRollup, delta.area, session=session)
-    if delta.area:
+    if delta.area and version_bump:
         data_version_bump(session=session)
 
 
@@ -305,7 +310,9 @@ def rollups_rebuild(*, since: dt.datetime | None = None, batch_size: int = 1000)
 LATEST_FIELDS = ("_id", "bearing_id", "machine_id", "timestamp", "status")
 
 
-def latest_state_update(latest_by_bearing: Mapping, *, session=None) -> set:
+def latest_state_update(
+    latest_by_bearing: Mapping, *, session=None, version_bump: bool = True
+) -> set:
     """Move bearings' latest state forward to these readings; refresh their machines.
 
     ``latest_by_bearing`` maps a bearing id to the newest reading document a run stored for
@@ -316,6 +323,7 @@ def latest_state_update(latest_by_bearing: Mapping, *, session=None) -> set:
     rather than in the update's filter: SecantusDB scans the whole collection for any filter
     that adds a predicate to ``_id``. Callers hold the ingestion lock (and usually a
     transaction), so nothing moves the state between the read and the write.
+    ``version_bump=False``: the caller bumps the data version itself (see ``rollups_apply``).
     """
     if not latest_by_bearing:
         return set()
@@ -334,7 +342,7 @@ def latest_state_update(latest_by_bearing: Mapping, *, session=None) -> set:
     if ops:
         bearings.bulk_write(ops, ordered=False, session=session)
     machine_ids = {reading["machine_id"] for reading in latest_by_bearing.values()}
-    machines_refresh(machine_ids, session=session)
+    machines_refresh(machine_ids, session=session, version_bump=version_bump)
     return machine_ids
 
 
@@ -356,7 +364,7 @@ def _bearing_latest(reading: Mapping) -> dict:
     }
 
 
-def machines_refresh(machine_ids: Iterable, *, session=None) -> None:
+def machines_refresh(machine_ids: Iterable, *, session=None, version_bump: bool = True) -> None:
     """Recompute machines' status (worst bearing), last reading time and bearing count."""
     machine_ids = list(machine_ids)
     if not machine_ids:
@@ -389,7 +397,8 @@ def machines_refresh(machine_ids: Iterable, *, session=None) -> None:
         for mid, entry in summary.items()
     ]
     collection(Machine).bulk_write(ops, ordered=False, session=session)
-    data_version_bump(session=session)
+    if version_bump:
+        data_version_bump(session=session)
 
 
 def latest_state_rebuild() -> int:

@@ -19,13 +19,19 @@ from monitoring.models import (
     AreaHourlyRollup,
     Bearing,
     BearingHourlyRollup,
+    DataVersion,
     IngestionLock,
     IngestionRun,
     Machine,
     Reading,
     Spectrum,
 )
-from monitoring.services import collection, latest_state_rebuild, rollups_rebuild
+from monitoring.services import (
+    DASHBOARD_DATA,
+    collection,
+    latest_state_rebuild,
+    rollups_rebuild,
+)
 from tests.ingestion.support import (
     CUSTOMER,
     DAY,
@@ -271,6 +277,24 @@ def test_crash_after_some_batches_then_rerun_gives_exactly_the_vendor_data(simul
     assert Spectrum.objects.count() == 192
     assert (run.stored, run.duplicates) == (192 - partial, partial)
     _assert_rollups_match_rebuild()
+
+
+def _data_version() -> int:
+    doc = collection(DataVersion).find_one({"_id": DASHBOARD_DATA}) or {}
+    return doc.get("version", 0)
+
+
+def test_the_data_version_is_bumped_once_per_batch(simulator):
+    before = _data_version()
+    run = _ingest(simulator, batch_size=40)
+    batches = -(-192 // 40)
+    assert run.stored == 192
+    # One bump for the catalogue (new machines and bearings), then one per committed batch.
+    assert _data_version() - before == 1 + batches
+    # A re-run that stores nothing changes nothing the dashboards show: no bump at all.
+    before = _data_version()
+    _ingest(simulator, batch_size=40)
+    assert _data_version() == before
 
 
 def test_dry_run_writes_nothing(simulator):
