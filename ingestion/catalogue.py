@@ -3,6 +3,11 @@
 New machines and bearings are inserted, known ones (by the vendor's external id) get their
 vendor-owned fields ``$set`` where they changed; staff-owned fields (notes) are never touched.
 The result maps the vendor's ids to what computing and storing a reading needs.
+
+A machine's owner (customer and area) is copied onto its bearings, readings and rollups, so a
+machine the vendor moved to another owner is moved with all its data by
+``machine_owner_propagate`` (which also finishes a move a crash interrupted), never by a plain
+``$set`` of the machine's fields.
 """
 
 from __future__ import annotations
@@ -16,7 +21,12 @@ from pymongo import InsertOne, UpdateOne
 
 from ingestion.client import Machine as VendorMachine
 from monitoring.models import Bearing, Foundation, Machine, MachineGroup
-from monitoring.services import collection, machines_refresh
+from monitoring.services import (
+    OWNER_FIELDS,
+    collection,
+    machine_owner_propagate,
+    machines_refresh,
+)
 
 logger = logging.getLogger("ingestion.catalogue")
 
@@ -41,6 +51,7 @@ class CatalogueResult:
 
     machines_created: int = 0
     machines_updated: int = 0
+    machines_moved: int = 0
     bearings_created: int = 0
     bearings_updated: int = 0
     machine_ids: dict[str, ObjectId | None] = field(default_factory=dict)
@@ -98,8 +109,13 @@ def _model_defaults(model) -> dict:
     return doc
 
 
-def _upsert_ops(model, wanted: dict[str, dict], existing: dict[str, dict]) -> tuple[list, int, int]:
-    """Insert new documents, $set changed vendor fields only; returns (ops, created, updated)."""
+def _upsert_ops(
+    model, wanted: dict[str, dict], existing: dict[str, dict], keep: tuple = ()
+) -> tuple[list, int, int]:
+    """Insert new documents, $set changed vendor fields only; returns (ops, created, updated).
+
+    Fields in ``keep`` are written on insert only (another step changes them on stored ones).
+    """
     ops: list = []
     created = updated = 0
     now = dt.datetime.now(dt.UTC)
@@ -110,7 +126,7 @@ def _upsert_ops(model, wanted: dict[str, dict], existing: dict[str, dict]) -> tu
             ops.append(InsertOne(doc))
             created += 1
             continue
-        changed = {k: v for k, v in fields.items() if current.get(k) != v}
+        changed = {k: v for k, v in fields.items() if k not in keep and current.get(k) != v}
         if changed:
             changed["updated_at"] = now
             ops.append(UpdateOne({"_id": current["_id"]}, {"$set": changed}))
@@ -123,14 +139,37 @@ def _by_external_id(model, external_ids: list[str]) -> dict[str, dict]:
     return {doc["external_id"]: doc for doc in cursor}
 
 
-def _upsert(model, wanted: dict[str, dict], *, dry_run: bool) -> tuple[dict[str, dict], int, int]:
+def _upsert(
+    model, wanted: dict[str, dict], *, dry_run: bool, keep: tuple = ()
+) -> tuple[dict[str, dict], int, int]:
     """Write ``wanted`` (external id -> vendor fields); return (stored docs, created, updated)."""
     existing = _by_external_id(model, list(wanted))
-    ops, created, updated = _upsert_ops(model, wanted, existing)
+    ops, created, updated = _upsert_ops(model, wanted, existing, keep)
     if ops and not dry_run:
         collection(model).bulk_write(ops, ordered=False)
         existing = _by_external_id(model, list(wanted))
     return existing, created, updated
+
+
+def _owners_propagate(wanted: dict[str, dict], stored: dict[str, dict], *, dry_run: bool) -> int:
+    """Move the machines whose owner the vendor changed (or whose move was interrupted)."""
+    moved = 0
+    for external_id, fields in wanted.items():
+        doc = stored.get(external_id)
+        owner = {k: fields[k] for k in OWNER_FIELDS}
+        if doc is None or (
+            not doc.get("pending_owners") and all(doc.get(k) == v for k, v in owner.items())
+        ):
+            continue
+        logger.warning(
+            "machine %s moves from %s/%s to %s/%s with its data%s", external_id,
+            doc.get("customer"), doc.get("area"), owner["customer"], owner["area"],
+            " [dry run]" if dry_run else "",
+        )  # fmt: skip
+        if not dry_run:
+            machine_owner_propagate(machine_id=doc["_id"], **owner)
+        moved += 1
+    return moved
 
 
 def _targets(machines: list[VendorMachine], wanted: dict, result: CatalogueResult, stored: dict):
@@ -156,8 +195,9 @@ def catalogue_upsert(*, machines: list[VendorMachine], dry_run: bool = False) ->
     result = CatalogueResult()
     wanted = {m.external_id: _machine_fields(m) for m in machines}
     stored_machines, result.machines_created, result.machines_updated = _upsert(
-        Machine, wanted, dry_run=dry_run
+        Machine, wanted, dry_run=dry_run, keep=OWNER_FIELDS
     )
+    result.machines_moved = _owners_propagate(wanted, stored_machines, dry_run=dry_run)
     result.machine_ids = {
         ext: stored_machines[ext]["_id"] if ext in stored_machines else None for ext in wanted
     }
@@ -174,8 +214,9 @@ def catalogue_upsert(*, machines: list[VendorMachine], dry_run: bool = False) ->
         machines_refresh([mid for mid in result.machine_ids.values() if mid is not None])
     _targets(machines, wanted, result, stored_bearings)
     logger.info(
-        "catalogue: %d machines (%d new, %d updated), %d bearings (%d new, %d updated)%s",
-        len(machines), result.machines_created, result.machines_updated, len(wanted_bearings),
+        "catalogue: %d machines (%d new, %d updated, %d moved), %d bearings (%d new, %d updated)%s",
+        len(machines), result.machines_created, result.machines_updated, result.machines_moved,
+        len(wanted_bearings),
         result.bearings_created, result.bearings_updated, " [dry run]" if dry_run else "",
     )  # fmt: skip
     return result
