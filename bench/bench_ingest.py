@@ -85,7 +85,7 @@ def bench_main() -> None:
 
         from factory_site import embedded
         from ingestion.client import VendorClient
-        from ingestion.services import ingestion_run
+        from ingestion.run import ingestion_run
         from ingestion.simulator import SimulatorConfig, SimulatorServer
         from monitoring.models import Reading, Spectrum
         from monitoring.services import collection

@@ -14,7 +14,8 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pymongo import ReturnDocument
@@ -165,3 +166,18 @@ class Heartbeat:
         """Stop renewing (the caller releases the lock)."""
         self._stop.set()
         self._thread.join(timeout=10)
+
+
+@contextmanager
+def lock_held(*, holder: str, ttl: dt.timedelta, name: str = LOCK_NAME) -> Iterator[Heartbeat]:
+    """Hold the lock (renewed by a heartbeat) for a block; LockHeldError if another has it.
+
+    For work besides ingestion runs that must not overlap one (rebuilds, owner moves). The
+    heartbeat's ``check()`` raises LockLostError if the lease was taken over meanwhile.
+    """
+    lease = lock_acquire(holder=holder, ttl=ttl, name=name)
+    try:
+        with Heartbeat(lease=lease, interval=max(0.5, ttl.total_seconds() / 4)) as heartbeat:
+            yield heartbeat
+    finally:
+        lock_release(lease=lease)

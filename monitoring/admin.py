@@ -59,8 +59,26 @@ def _fmt(value, unit: str, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}g} {unit}"
 
 
+#: What the vendor's catalogue owns: every ingestion run overwrites these, and a machine's
+#: customer and area are copied onto its bearings, readings and rollups (moved together only by
+#: the catalogue sync, monitoring.services.machine_owner_propagate). Read-only once stored, so
+#: a staff edit can neither diverge from those copies nor be silently undone by the next run.
+MACHINE_VENDOR_FIELDS = [
+    "machine_name", "external_id", "customer", "area", "subarea", "machine_type",
+    "running_speed_rpm", "iso_group", "foundation",
+]  # fmt: skip
+BEARING_VENDOR_FIELDS = [
+    "external_id", "machine", "customer", "bearing_location", "bearing_type", "position",
+    "rolling_elements", "ball_diameter_mm", "pitch_diameter_mm", "contact_angle_deg",
+]  # fmt: skip
+VENDOR_NOTE = (
+    "From the vendor's catalogue: read-only here, every ingestion run sets these (a machine's "
+    "customer and area move with all its data). Change them at the vendor."
+)
+
+
 class BearingInline(admin.TabularInline):
-    """Bearings edited on their machine's page (measured ones cannot be deleted here)."""
+    """A machine's bearings (vendor-owned: read-only on a stored machine)."""
 
     model = Bearing
     extra = 0
@@ -70,6 +88,13 @@ class BearingInline(admin.TabularInline):
         if obj is not None and obj.last_reading_at is not None:
             return False
         return super().has_delete_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        # The vendor's catalogue adds bearings to stored machines.
+        return obj is None and super().has_add_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if obj is not None else []
 
     fields = [
         "external_id", "bearing_location", "bearing_type", "position",
@@ -112,13 +137,22 @@ class MachineAdmin(KeepsMeasuredDataMixin, admin.ModelAdmin):
     inlines = [BearingInline]
     readonly_fields = ["status_display", "last_reading_at", "bearing_count", "latest_readings"]
     fieldsets = [
-        (None, {"fields": ["machine_name", "external_id", "customer", "area", "subarea"]}),
-        ("Classification", {"fields": ["machine_type", "running_speed_rpm", "iso_group",
-                                       "foundation", "notes"]}),
+        ("From the vendor", {"fields": MACHINE_VENDOR_FIELDS, "description": VENDOR_NOTE}),
+        ("Staff", {"fields": ["notes"]}),
         ("Latest state", {"fields": ["status_display", "last_reading_at", "bearing_count",
                                      "latest_readings"]}),
     ]  # fmt: skip
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        vendor = MACHINE_VENDOR_FIELDS if obj is not None else []
+        return [*vendor, *self.readonly_fields]
+
+    def save_formset(self, request, form, formset, change):
+        # Bearings added with a new machine carry its customer, as the catalogue sync's do.
+        for bearing in formset.save(commit=False):
+            bearing.customer = form.instance.customer
+        super().save_formset(request, form, formset, change)
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj: Machine):
@@ -177,8 +211,21 @@ class BearingAdmin(KeepsMeasuredDataMixin, admin.ModelAdmin):
         "customer", "status", "last_reading_id", "last_reading_at", "last_velocity_rms",
         "last_acceleration_rms", "last_temperature",
     ]  # fmt: skip
+    fieldsets = [
+        ("From the vendor", {"fields": BEARING_VENDOR_FIELDS, "description": VENDOR_NOTE}),
+        ("Latest state", {"fields": readonly_fields[1:]}),
+    ]
     list_select_related = False
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        vendor = BEARING_VENDOR_FIELDS if obj is not None else []
+        return list(dict.fromkeys([*vendor, *self.readonly_fields]))
+
+    def save_model(self, request, obj, form, change):
+        if not change:  # the customer is its machine's, as the catalogue sync copies it
+            obj.customer = obj.machine.customer
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj: Bearing):

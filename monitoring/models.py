@@ -72,6 +72,13 @@ class Machine(models.Model):
         max_length=10, choices=Foundation.choices, default=Foundation.RIGID
     )
     notes = models.TextField(blank=True, default="", help_text="Staff notes; never overwritten.")
+    # Set while an owner move (customer/area, copied onto bearings, readings and rollups) is
+    # under way: the owners its copies may be spread over until it completes. The next
+    # catalogue sync finishes an interrupted move (monitoring.services.machine_owner_propagate).
+    pending_owners = models.JSONField(
+        default=list, blank=True,
+        help_text="[customer, area] pairs of an unfinished owner move; empty normally.",
+    )  # fmt: skip
     # Denormalized latest state, maintained by ingestion: lists and KPIs never sort readings.
     status = models.CharField(
         max_length=20, choices=Status.choices, null=True, blank=True,

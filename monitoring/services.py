@@ -16,13 +16,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import connection
-from pymongo import UpdateOne
+from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 
 from monitoring.models import (
     AreaHourlyRollup,
     Bearing,
     BearingHourlyRollup,
     DataVersion,
+    IngestionLock,
     Machine,
     Reading,
     Status,
@@ -94,6 +95,22 @@ class _Bucket:
                 agg[2] = value
             elif value > agg[3]:
                 agg[3] = value
+
+    def merge(self, rollup: Mapping) -> None:
+        """Add a stored rollup document of the same hour (e.g. a bearing's into its area's)."""
+        self.count += rollup.get("count") or 0
+        for status, n in (rollup.get("statuses") or {}).items():
+            if status in self.statuses:
+                self.statuses[status] += n
+        for name, agg in self.metrics.items():
+            other = rollup.get(name) or {}
+            if not other.get("count"):
+                continue
+            agg[0] += other["count"]
+            agg[1] += other.get("sum") or 0.0
+            lo, hi = other.get("min"), other.get("max")
+            agg[2] = lo if agg[2] is None else min(agg[2], lo)
+            agg[3] = hi if agg[3] is None else max(agg[3], hi)
 
     def update(self, on_insert: dict) -> dict:
         """The upsert that adds this bucket to a stored rollup (or creates it)."""
@@ -221,17 +238,22 @@ def _buckets_write(model, buckets: list, *, session=None) -> None:
 
 
 def rollups_apply(
-    readings: Iterable[Mapping], *, session=None, delta: RollupDelta | None = None
+    readings: Iterable[Mapping],
+    *,
+    session=None,
+    delta: RollupDelta | None = None,
+    version_bump: bool = True,
 ) -> None:
     """Add newly stored readings to the rollups (call once per reading, never for duplicates).
 
     ``delta`` is ``rollup_delta(readings)`` when the caller computed it already (ingestion
-    does, outside its transaction).
+    does, outside its transaction). ``version_bump=False``: the caller bumps the data version
+    itself, once for everything its unit of work changed.
     """
     delta = delta if delta is not None else rollup_delta(readings)
     _buckets_write(BearingHourlyRollup, delta.bearing, session=session)
     _buckets_write(AreaHourlyRollup, delta.area, session=session)
-    if delta.area:
+    if delta.area and version_bump:
         data_version_bump(session=session)
 
 
@@ -305,7 +327,9 @@ def rollups_rebuild(*, since: dt.datetime | None = None, batch_size: int = 1000)
 LATEST_FIELDS = ("_id", "bearing_id", "machine_id", "timestamp", "status")
 
 
-def latest_state_update(latest_by_bearing: Mapping, *, session=None) -> set:
+def latest_state_update(
+    latest_by_bearing: Mapping, *, session=None, version_bump: bool = True
+) -> set:
     """Move bearings' latest state forward to these readings; refresh their machines.
 
     ``latest_by_bearing`` maps a bearing id to the newest reading document a run stored for
@@ -316,6 +340,7 @@ def latest_state_update(latest_by_bearing: Mapping, *, session=None) -> set:
     rather than in the update's filter: SecantusDB scans the whole collection for any filter
     that adds a predicate to ``_id``. Callers hold the ingestion lock (and usually a
     transaction), so nothing moves the state between the read and the write.
+    ``version_bump=False``: the caller bumps the data version itself (see ``rollups_apply``).
     """
     if not latest_by_bearing:
         return set()
@@ -334,7 +359,7 @@ def latest_state_update(latest_by_bearing: Mapping, *, session=None) -> set:
     if ops:
         bearings.bulk_write(ops, ordered=False, session=session)
     machine_ids = {reading["machine_id"] for reading in latest_by_bearing.values()}
-    machines_refresh(machine_ids, session=session)
+    machines_refresh(machine_ids, session=session, version_bump=version_bump)
     return machine_ids
 
 
@@ -356,7 +381,7 @@ def _bearing_latest(reading: Mapping) -> dict:
     }
 
 
-def machines_refresh(machine_ids: Iterable, *, session=None) -> None:
+def machines_refresh(machine_ids: Iterable, *, session=None, version_bump: bool = True) -> None:
     """Recompute machines' status (worst bearing), last reading time and bearing count."""
     machine_ids = list(machine_ids)
     if not machine_ids:
@@ -389,7 +414,8 @@ def machines_refresh(machine_ids: Iterable, *, session=None) -> None:
         for mid, entry in summary.items()
     ]
     collection(Machine).bulk_write(ops, ordered=False, session=session)
-    data_version_bump(session=session)
+    if version_bump:
+        data_version_bump(session=session)
 
 
 def latest_state_rebuild() -> int:
@@ -438,3 +464,138 @@ def data_version_bump(*, session=None) -> None:
         upsert=True,
         session=session,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Owner moves: a machine's customer and area follow it onto every copy
+# --------------------------------------------------------------------------------------------
+
+#: The machine fields copied for index-led scoping: onto its bearings (customer), readings and
+#: bearing rollups (both); the area rollups are keyed by them.
+OWNER_FIELDS = ("customer", "area")
+_AREA_SOURCE_FIELDS = {
+    "_id": 0,
+    "hour": 1,
+    "count": 1,
+    "statuses": 1,
+    **dict.fromkeys(AREA_METRICS, 1),
+}
+_WRITE_CHUNK = 1000
+
+
+class IngestionLockRequiredError(RuntimeError):
+    """A write that must not overlap an ingestion run was called without the lock."""
+
+
+def _ingestion_lock_held() -> bool:
+    """Whether some holder has a live ingestion lease (ingestion/lock.py keeps it)."""
+    now = dt.datetime.now(dt.UTC)
+    return collection(IngestionLock).find_one({"expires_at": {"$gt": now}}, {"_id": 1}) is not None
+
+
+def machine_owner_propagate(*, machine_id, customer: str, area: str) -> bool:
+    """Move a machine to another owner (customer and area), and every copy of it along.
+
+    Bearings, readings and bearing rollups get the new customer/area; the area rollups of
+    every owner involved are recomputed for the machine's hours; the machine's own fields
+    change last. Returns False when there was nothing to do.
+
+    Crash-safe and idempotent: the first write records on the machine (``pending_owners``)
+    every owner its copies may be spread over; the last write sets the owner and clears it in
+    one document update. A run that stopped in between leaves the marker, and calling this
+    again (the next catalogue sync does, for the vendor's current owner, even if that is the
+    old one again) recomputes every owner recorded there. Each step sets values or recomputes
+    from stored data, so repeating one changes nothing. Callers hold the ingestion lock (so
+    no batch writes rollups meanwhile); without it this raises IngestionLockRequiredError.
+    """
+    if not _ingestion_lock_held():
+        raise IngestionLockRequiredError("an owner move needs the ingestion lock")
+    machines = collection(Machine)
+    machine = machines.find_one({"_id": machine_id}, [*OWNER_FIELDS, "pending_owners"])
+    if machine is None:
+        raise Machine.DoesNotExist(f"machine {machine_id} does not exist")
+    new, old = (customer, area), (machine["customer"], machine["area"])
+    pending = {tuple(owner) for owner in machine.get("pending_owners") or []}
+    if old == new and not pending:
+        return False
+    touched = {old, new} | pending
+    machines.update_one({"_id": machine_id}, {"$set": {"pending_owners": sorted(touched)}})
+    _owner_copies_move(machine_id, customer=customer, area=area)
+    hours = _machine_hours(machine_id)
+    for owner in sorted(touched):
+        members = _owner_machines(owner, moved=machine_id, moved_to=new)
+        area_rollups_recompute(customer=owner[0], area=owner[1], hours=hours, machine_ids=members)
+    machines.update_one(
+        {"_id": machine_id},
+        {"$set": {"customer": customer, "area": area, "pending_owners": [],
+                  "updated_at": dt.datetime.now(dt.UTC)}},
+    )  # fmt: skip
+    data_version_bump()
+    return True
+
+
+def _owner_copies_move(machine_id, *, customer: str, area: str) -> None:
+    """Set the owner on the machine's bearings, readings and bearing rollups.
+
+    One ``update_many`` each, filtered on ``machine_id`` alone: it is indexed on all three, and
+    SecantusDB scans the collection as soon as a filter adds a predicate off the index (so no
+    "not moved yet" condition). The server applies it document by document, not as one
+    transaction; a stop half-way is finished by the next call (the caller's marker), and
+    MongoDB does not rewrite documents whose values are already set.
+    """
+    collection(Bearing).update_many({"machine_id": machine_id}, {"$set": {"customer": customer}})
+    owner = {"customer": customer, "area": area}
+    for model in (Reading, BearingHourlyRollup):
+        collection(model).update_many({"machine_id": machine_id}, {"$set": owner})
+
+
+def _machine_hours(machine_id) -> list:
+    """The hours a machine has data in, sorted (its bearing rollups, by the machine index)."""
+    rollups = collection(BearingHourlyRollup).find({"machine_id": machine_id}, {"hour": 1})
+    return sorted({doc["hour"] for doc in rollups})
+
+
+def _owner_machines(owner: tuple[str, str], *, moved, moved_to: tuple[str, str]) -> list:
+    """The machines whose data an owner's area rollups count, the moving machine at its target."""
+    customer, area = owner
+    # By the customer index; the area is compared here (no machines index holds both).
+    found = collection(Machine).find({"customer": customer}, {"area": 1})
+    ids = {d["_id"] for d in found if d.get("area") == area}
+    ids.discard(moved)
+    if owner == moved_to:
+        ids.add(moved)
+    return sorted(ids)
+
+
+def area_rollups_recompute(*, customer: str, area: str, hours: list, machine_ids: list) -> int:
+    """Rewrite an owner's area rollups of these hours from its machines' bearing rollups.
+
+    ``hours`` are naive UTC hour starts, sorted; ``machine_ids`` the machines whose data the
+    owner's rollups count (one indexed (machine_id, hour) range query each). An hour without
+    data loses its document. Returns the documents written or deleted.
+    """
+    if not hours:
+        return 0
+    span = {"$gte": hours[0], "$lte": hours[-1]}
+    wanted = set(hours)
+    buckets: dict = {}
+    for machine_id in machine_ids:
+        query = {"machine_id": machine_id, "hour": span}
+        for doc in collection(BearingHourlyRollup).find(query, _AREA_SOURCE_FIELDS):
+            if doc["hour"] in wanted:
+                buckets.setdefault(doc["hour"], _Bucket(AREA_METRICS)).merge(doc)
+    rollups = collection(AreaHourlyRollup)
+    owner = {"customer": customer, "area": area}
+    stored = {d["hour"]: d["_id"] for d in rollups.find({**owner, "hour": span}, {"hour": 1})}
+    ops: list = []
+    for hour in hours:
+        bucket, stored_id = buckets.get(hour), stored.get(hour)
+        if bucket is None:
+            ops += [DeleteOne({"_id": stored_id})] if stored_id is not None else []
+        elif stored_id is None:
+            ops.append(InsertOne(bucket.document({**owner, "hour": hour}, {})))
+        else:
+            ops.append(ReplaceOne({"_id": stored_id}, bucket.document({**owner, "hour": hour}, {})))
+    for start in range(0, len(ops), _WRITE_CHUNK):
+        rollups.bulk_write(ops[start : start + _WRITE_CHUNK], ordered=False)
+    return len(ops)

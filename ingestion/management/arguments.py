@@ -3,6 +3,9 @@
 import argparse
 import datetime as dt
 
+#: Exit status when another run holds the ingestion lock (EX_TEMPFAIL: try again later).
+EXIT_LOCKED = 75
+
 
 def iso_date(value: str) -> dt.date:
     """A YYYY-MM-DD argument; anything else is a usage error naming the problem."""

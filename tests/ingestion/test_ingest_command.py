@@ -18,7 +18,7 @@ from django.db import connection
 
 from ingestion.lock import holder_describe, lock_acquire
 from ingestion.progress import ProgressReporter, ProgressState
-from ingestion.services import ingestion_run
+from ingestion.run import ingestion_run
 from monitoring.models import BearingHourlyRollup, IngestionLock, IngestionRun, Reading, Spectrum
 from monitoring.services import collection, rollups_rebuild
 from tests.ingestion.support import (

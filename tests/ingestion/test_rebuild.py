@@ -9,9 +9,18 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from ingestion.services import ingestion_run
-from monitoring.models import AreaHourlyRollup, Bearing, BearingHourlyRollup, Machine
-from monitoring.services import collection
+from ingestion.lock import holder_describe, lock_acquire
+from ingestion.management.commands import rebuild_rollups
+from ingestion.run import ingestion_run
+from monitoring.models import (
+    AreaHourlyRollup,
+    Bearing,
+    BearingHourlyRollup,
+    IngestionLock,
+    Machine,
+)
+from monitoring.services import collection, latest_state_rebuild, rollups_rebuild
+from tests.factories import ReadingFactory
 from tests.ingestion.support import (
     DAY,
     assert_rollups_equal,
@@ -57,3 +66,41 @@ def test_rebuild_after_ingestion_changes_nothing():
 def test_since_must_be_a_date():
     with pytest.raises(CommandError, match="expected YYYY-MM-DD"):
         call_command("rebuild_rollups", "--since", "last week")
+
+
+def test_refused_with_tempfail_while_an_ingestion_run_holds_the_lock():
+    reading = ReadingFactory()
+    rollups_rebuild()
+    latest_state_rebuild()
+    # Marks a rebuild would overwrite: a tampered bucket and a bearing without latest state.
+    collection(BearingHourlyRollup).update_many({}, {"$set": {"count": 999}})
+    collection(AreaHourlyRollup).update_many({}, {"$set": {"count": 999}})
+    collection(Bearing).update_many({}, {"$set": {"last_reading_id": None}})
+    lock_acquire(holder=holder_describe(run_id="nightly"), ttl=dt.timedelta(minutes=5))
+
+    with pytest.raises(CommandError, match="another ingestion run holds the lock") as info:
+        call_command("rebuild_rollups", stdout=io.StringIO())
+    assert info.value.returncode == 75
+    assert "nightly" in str(info.value)
+    # Nothing deleted or rewritten.
+    for model in (BearingHourlyRollup, AreaHourlyRollup):
+        assert [d["count"] for d in collection(model).find()] == [999]
+    assert collection(Bearing).find_one()["last_reading_id"] is None
+    assert IngestionLock.objects.get().holder.endswith("run=nightly")
+
+    # Once the run released it, the rebuild runs, holding the lock meanwhile, then frees it.
+    IngestionLock.objects.all().delete()
+    held = []
+    real = rollups_rebuild
+
+    def watched(**kwargs):
+        held.append(IngestionLock.objects.get().holder)
+        return real(**kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rebuild_rollups, "rollups_rebuild", watched)
+        call_command("rebuild_rollups", stdout=io.StringIO())
+    assert held and "rebuild_rollups" in held[0]
+    assert not IngestionLock.objects.exists()
+    assert [d["count"] for d in collection(BearingHourlyRollup).find()] == [1]
+    assert collection(Bearing).find_one()["last_reading_id"] == reading.pk

@@ -10,20 +10,27 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from ingestion import services
+from ingestion import pipeline
 from ingestion.lock import LockHeldError, holder_describe, lock_acquire
-from ingestion.services import IngestionFailedError, ingestion_run, reading_object_id
+from ingestion.pipeline import reading_object_id
+from ingestion.run import IngestionFailedError, ingestion_run
 from monitoring.models import (
     AreaHourlyRollup,
     Bearing,
     BearingHourlyRollup,
+    DataVersion,
     IngestionLock,
     IngestionRun,
     Machine,
     Reading,
     Spectrum,
 )
-from monitoring.services import collection, latest_state_rebuild, rollups_rebuild
+from monitoring.services import (
+    DASHBOARD_DATA,
+    collection,
+    latest_state_rebuild,
+    rollups_rebuild,
+)
 from tests.ingestion.support import (
     CUSTOMER,
     DAY,
@@ -271,6 +278,24 @@ def test_crash_after_some_batches_then_rerun_gives_exactly_the_vendor_data(simul
     _assert_rollups_match_rebuild()
 
 
+def _data_version() -> int:
+    doc = collection(DataVersion).find_one({"_id": DASHBOARD_DATA}) or {}
+    return doc.get("version", 0)
+
+
+def test_the_data_version_is_bumped_once_per_batch(simulator):
+    before = _data_version()
+    run = _ingest(simulator, batch_size=40)
+    batches = -(-192 // 40)
+    assert run.stored == 192
+    # One bump for the catalogue (new machines and bearings), then one per committed batch.
+    assert _data_version() - before == 1 + batches
+    # A re-run that stores nothing changes nothing the dashboards show: no bump at all.
+    before = _data_version()
+    _ingest(simulator, batch_size=40)
+    assert _data_version() == before
+
+
 def test_dry_run_writes_nothing(simulator):
     run = _ingest(simulator, dry_run=True)
     assert counts() == dict.fromkeys(counts(), 0)
@@ -346,7 +371,7 @@ def test_colliding_batch_is_redone_with_upserts(simulator, monkeypatch):
     # Pretend the pre-check saw nothing, so every insert of the re-run collides.
     _ingest(simulator)
     before = rollup_snapshot(BearingHourlyRollup)
-    monkeypatch.setattr(services, "_stored_ids", lambda **kwargs: set())
+    monkeypatch.setattr(pipeline, "stored_ids", lambda **kwargs: set())
     run = _ingest(simulator)
     assert run.stored == 0 and Reading.objects.count() == 192
     assert rollup_snapshot(BearingHourlyRollup) == before

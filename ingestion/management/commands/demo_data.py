@@ -16,8 +16,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingestion.client import VendorClient
+from ingestion.lock import LockHeldError
 from ingestion.progress import ProgressReporter
-from ingestion.services import IngestionError, LockHeldError, database_is_empty, ingestion_run
+from ingestion.run import IngestionError, database_is_empty, ingestion_run
 from ingestion.simulator import SimulatorConfig, SimulatorServer
 
 

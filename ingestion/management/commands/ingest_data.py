@@ -10,17 +10,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingestion.client import VendorError
-from ingestion.management.arguments import iso_date
+from ingestion.lock import LockHeldError
+from ingestion.management.arguments import EXIT_LOCKED, iso_date
 from ingestion.progress import ProgressReporter
-from ingestion.services import (
-    MAX_RANGE_DAYS,
-    IngestionFailedError,
-    LockHeldError,
-    ingestion_run,
-)
+from ingestion.run import MAX_RANGE_DAYS, IngestionFailedError, ingestion_run
 
-#: Exit status when another run holds the lock (EX_TEMPFAIL: try again later).
-EXIT_LOCKED = 75
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 

@@ -1,0 +1,268 @@
+"""Stage 2, the pipeline: vendor pages of a day -> reading and spectrum documents.
+
+The client downloads a day's pages concurrently in its own threads; this module walks them in
+the main thread, leaves out measurements already stored (one indexed range query per
+machine-day), skips and counts what cannot be processed, and computes the documents of the
+rest with the vibration domain (the only place ingestion calls it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import math
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from bson import ObjectId
+
+from ingestion.catalogue import BearingTarget
+from ingestion.client import FetchFailure, Measurement, MeasurementPage, VendorClient
+from ingestion.wire import decode_waveform
+from monitoring.models import Reading, Spectrum
+from monitoring.services import collection
+from monitoring.vibration.indicators import VELOCITY_BAND_HZ
+from monitoring.vibration.measurement import compute_measurement
+
+logger = logging.getLogger("ingestion.pipeline")
+
+#: How many skipped ids the run record keeps as examples (the log has them all).
+SKIPPED_EXAMPLES = 20
+
+
+@dataclass
+class RunCounters:
+    """What the run has seen so far."""
+
+    fetched: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    skip_reasons: Counter = field(default_factory=Counter)
+    skipped_examples: list = field(default_factory=list)
+    machine_days_done: int = 0
+    failures: list = field(default_factory=list)
+
+    def skip(self, reason: str, record_id: str | None, detail: str) -> None:
+        """Count a record that cannot be processed and log it with its id."""
+        self.skipped += 1
+        self.skip_reasons[reason] += 1
+        if len(self.skipped_examples) < SKIPPED_EXAMPLES:
+            self.skipped_examples.append({"id": record_id, "reason": reason})
+        logger.warning("skipped measurement %s: %s (%s)", record_id or "<no id>", reason, detail)
+
+    def written(self, new: int, submitted: int) -> None:
+        """Account for a committed batch: readings new, and ones found already stored."""
+        self.stored += new
+        self.duplicates += submitted - new
+
+    def run_fields(self) -> dict:
+        """Counters as IngestionRun fields (``stored`` is incremented by the batches)."""
+        return {
+            "fetched": self.fetched,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "skip_reasons": dict(self.skip_reasons),
+            "skipped_examples": list(self.skipped_examples),
+        }
+
+
+class Skip(Exception):
+    """A record that cannot be processed; ``reason`` is its short code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        """Keep the reason code; the message is the detail for the log."""
+        super().__init__(detail)
+        self.reason = reason
+
+
+def reading_object_id(*, measurement_id: str, timestamp: dt.datetime) -> ObjectId:
+    """A reading's ``_id`` derived from the vendor's measurement id (stable across runs).
+
+    The first 4 bytes are the measurement time, as in a generated ObjectId, so ids sort by time
+    and ``generation_time`` stays meaningful; the other 8 are a hash of the vendor id.
+    """
+    seconds = int(timestamp.timestamp()) & 0xFFFFFFFF
+    digest = hashlib.blake2b(measurement_id.encode(), digest_size=8).digest()
+    return ObjectId(seconds.to_bytes(4, "big") + digest)
+
+
+def rejection_reason(reason: str) -> str:
+    """A short reason code for a record the client rejected (its text goes to the log)."""
+    if reason.startswith("missing field"):
+        return "missing_field"
+    if "timestamp" in reason:
+        return "invalid_timestamp"
+    return "invalid_record"
+
+
+def _samples(measurement: Measurement) -> np.ndarray:
+    """The decoded waveform, or Skip when it is unusable."""
+    wf = measurement.waveform
+    try:
+        samples = decode_waveform(
+            wf.data_b64, encoding=wf.encoding, scale=wf.scale, n_samples=wf.n_samples
+        )
+    except ValueError as exc:
+        raise Skip("invalid_waveform", str(exc)) from None
+    if samples.size == 0:
+        raise Skip("empty_waveform", "waveform has no samples")
+    if not math.isfinite(float(samples.sum())):
+        raise Skip("nan_samples", "waveform contains NaN or infinite samples")
+    return samples
+
+
+def _indicators(samples: np.ndarray, sample_rate_hz: float, target: BearingTarget) -> dict:
+    """Indicators, ISO zone and spectrum of a waveform, or Skip."""
+    try:
+        return compute_measurement(
+            samples,
+            sample_rate_hz,
+            group=target.iso_group,
+            foundation=target.foundation,
+            running_speed_hz=target.running_speed_hz,
+            peak_count=0,  # peaks are computed on demand by the /fft endpoint, not stored
+            f_lo=VELOCITY_BAND_HZ[0],
+            f_hi=VELOCITY_BAND_HZ[1],
+        )
+    except ValueError as exc:
+        raise Skip("invalid_waveform", str(exc)) from None
+
+
+def measurement_documents(
+    *, measurement: Measurement, target: BearingTarget, ingested_at: dt.datetime
+) -> tuple[dict, dict]:
+    """The reading and spectrum documents of one measurement, or Skip with a reason."""
+    samples = _samples(measurement)
+    result = _indicators(samples, measurement.waveform.sample_rate_hz, target)
+    reading_id = reading_object_id(
+        measurement_id=measurement.measurement_id, timestamp=measurement.timestamp
+    )
+    temperature = measurement.temperature_c
+    if temperature is not None and not math.isfinite(temperature):
+        temperature = None
+    reading = {
+        "_id": reading_id,
+        "external_id": measurement.measurement_id,
+        "machine_id": target.machine_id,
+        "bearing_id": target.bearing_id,
+        "customer": target.customer,
+        "area": target.area,
+        "timestamp": measurement.timestamp,
+        "status": result["status"],
+        "acceleration": result["acceleration"],
+        "velocity": result["velocity"],
+        "temperature": temperature,
+        "ingested_at": ingested_at,
+    }
+    return reading, _spectrum_document(reading_id, measurement, samples.size, result["spectrum"])
+
+
+def _spectrum_document(reading_id: ObjectId, measurement: Measurement, n: int, spec) -> dict:
+    return {
+        # One spectrum per reading: sharing the reading's id keeps re-runs idempotent.
+        "_id": reading_id,
+        "reading_id": reading_id,
+        "sample_rate_hz": float(measurement.waveform.sample_rate_hz),
+        "n_samples": int(n),
+        "resolution_hz": float(spec["resolution_hz"]),
+        "n_lines": int(spec["n_lines"]),
+        "window": "hann",
+        "amplitude_unit": "g",
+        "amplitudes": Spectrum.encode_amplitudes(spec["amplitudes"]),
+    }
+
+
+def stored_ids(*, machine_id, day: dt.date) -> set[str]:
+    """External ids of a machine-day's readings already stored (one indexed range query)."""
+    if machine_id is None:
+        return set()
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+    cursor = collection(Reading).find(
+        {"machine_id": machine_id, "timestamp": {"$gte": start, "$lt": start + dt.timedelta(1)}},
+        {"external_id": 1, "_id": 0},
+    )
+    return {doc["external_id"] for doc in cursor}
+
+
+class DayPipeline:
+    """One UTC day of every machine: pages in, documents of new measurements out.
+
+    ``documents()`` yields ``(reading, spectrum)`` pairs and ``None`` after each page (the run
+    reports progress then); the counters say what was fetched, already stored or skipped.
+    """
+
+    def __init__(
+        self,
+        *,
+        day: dt.date,
+        machine_ids: Mapping[str, ObjectId | None],
+        bearings: Mapping[str, BearingTarget],
+        counters: RunCounters,
+        ingested_at: dt.datetime,
+    ) -> None:
+        """Nothing is fetched until ``documents`` is iterated."""
+        self.day = day
+        self.machine_ids = machine_ids
+        self.bearings = bearings
+        self.counters = counters
+        self.ingested_at = ingested_at
+        self._stored: dict[str, set[str]] = {}
+        self._seen: set[str] = set()
+
+    def documents(self, client: VendorClient) -> Iterator[tuple[dict, dict] | None]:
+        """Walk the day's pages (fetched concurrently by the client)."""
+        for item in client.iter_measurements(self.day, list(self.machine_ids)):
+            if isinstance(item, FetchFailure):
+                self.counters.failures.append(
+                    f"{item.machine_external_id} {item.date}: {item.error}"
+                )
+                self.counters.machine_days_done += 1
+                continue
+            yield from self._page(item)
+            yield None
+
+    def _page(self, page: MeasurementPage) -> Iterator[tuple[dict, dict]]:
+        counters = self.counters
+        already = self._already_stored(page.machine_external_id)
+        counters.fetched += len(page.measurements) + len(page.rejected)
+        for rejected in page.rejected:
+            counters.skip(
+                rejection_reason(rejected.reason), rejected.measurement_id, rejected.reason
+            )
+        for measurement in page.measurements:
+            mid = measurement.measurement_id
+            if mid in self._seen or mid in already:
+                counters.duplicates += 1
+                continue
+            self._seen.add(mid)
+            documents = self._compute(measurement)
+            if documents is not None:
+                yield documents
+
+    def _already_stored(self, machine_external_id: str) -> set[str]:
+        """The machine-day's stored ids, read on its first page (which counts the day done)."""
+        if machine_external_id not in self._stored:
+            self.counters.machine_days_done += 1
+            self._stored[machine_external_id] = stored_ids(
+                machine_id=self.machine_ids.get(machine_external_id), day=self.day
+            )
+        return self._stored[machine_external_id]
+
+    def _compute(self, measurement: Measurement) -> tuple[dict, dict] | None:
+        mid = measurement.measurement_id
+        target = self.bearings.get(measurement.bearing_external_id)
+        if target is None:
+            detail = f"bearing {measurement.bearing_external_id!r} is not in the catalogue"
+            self.counters.skip("unknown_bearing", mid, detail)
+            return None
+        try:
+            return measurement_documents(
+                measurement=measurement, target=target, ingested_at=self.ingested_at
+            )
+        except Skip as skip:
+            self.counters.skip(skip.reason, mid, str(skip))
+            return None
