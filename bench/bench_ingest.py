@@ -88,7 +88,7 @@ def bench_main() -> None:
         from ingestion.run import ingestion_run
         from ingestion.simulator import SimulatorConfig, SimulatorServer
         from monitoring.models import Reading, Spectrum
-        from monitoring.services import collection
+        from monitoring.mongo import collection
 
         try:
             call_command("migrate", verbosity=0)

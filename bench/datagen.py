@@ -60,6 +60,13 @@ def _models():
     return models, services
 
 
+def _collection(model):
+    """The pymongo collection behind a model (imported late, like the models)."""
+    from monitoring.mongo import collection
+
+    return collection(model)
+
+
 # --------------------------------------------------------------------------------------------
 # Ids
 # --------------------------------------------------------------------------------------------
@@ -82,7 +89,7 @@ def _object_id(key: str, when: dt.datetime) -> ObjectId:
 
 def fleet_create(*, machines: int, bearings_per_machine: int, seed: int) -> list[dict]:
     """Create machines and bearings; return the bearings as plain dicts (with ``area``)."""
-    models, services = _models()
+    models, _ = _models()
     rng = random.Random(seed)
     machine_docs, bearing_docs = [], []
     for m in range(machines):
@@ -112,25 +119,20 @@ def fleet_create(*, machines: int, bearings_per_machine: int, seed: int) -> list
                 "last_temperature": None,
                 "created_at": FLEET_CREATED, "updated_at": FLEET_CREATED,
             })  # fmt: skip
-    services.collection(models.Machine).insert_many(machine_docs)
+    _collection(models.Machine).insert_many(machine_docs)
     # Bearings have no area of their own (readings carry their machine's): keep it out of the
     # stored document but in the returned dicts.
     stored = [{k: v for k, v in b.items() if k != "area"} for b in bearing_docs]
-    services.collection(models.Bearing).insert_many(stored)
+    _collection(models.Bearing).insert_many(stored)
     return bearing_docs
 
 
 def fleet_load() -> list[dict]:
     """The stored plant's bearings, in creation order, with their machine's ``area``."""
-    models, services = _models()
-    areas = {
-        m["_id"]: m.get("area", "")
-        for m in services.collection(models.Machine).find({}, {"area": 1})
-    }
+    models, _ = _models()
+    areas = {m["_id"]: m.get("area", "") for m in _collection(models.Machine).find({}, {"area": 1})}
     bearings = list(
-        services.collection(models.Bearing).find(
-            {}, {"machine_id": 1, "external_id": 1, "customer": 1}
-        )
+        _collection(models.Bearing).find({}, {"machine_id": 1, "external_id": 1, "customer": 1})
     )
     bearings.sort(key=lambda b: b["external_id"])  # zero-padded: lexical = creation order
     for bearing in bearings:
@@ -194,7 +196,7 @@ def readings_add(
     """
     _, services = _models()
     started = time.perf_counter()
-    readings = services.collection(_models()[0].Reading)
+    readings = _collection(_models()[0].Reading)
     per_slot = len(bearings)
     batch: list[dict] = []
     latest: dict = {}
@@ -259,8 +261,8 @@ def readings_bulk_load(
 ) -> dict:
     """:func:`readings_add`, around a drop/restore of the readings' secondary indexes for big
     loads (bench-only, see :func:`secondary_indexes_drop`); return timings in seconds."""
-    models, services = _models()
-    readings = services.collection(models.Reading)
+    models, _ = _models()
+    readings = _collection(models.Reading)
     timings: dict = {"count": count, "indexes_dropped": False}
     specs: dict = {}
     if count >= BULK_LOAD_THRESHOLD:
@@ -292,11 +294,11 @@ def spectra_add(*, bearings: list[dict], seed: int, limit: int = 50) -> list[Obj
     Shaped like ingestion's (``_id`` = the reading's id, 2,048 float32 lines) so its stored size
     is what a real spectrum costs.
     """
-    models, services = _models()
+    models, _ = _models()
     rng = np.random.default_rng([seed, 1])
     ids, docs = [], []
     cursor = (
-        services.collection(models.Bearing)
+        _collection(models.Bearing)
         .find({"last_reading_id": {"$ne": None}}, {"last_reading_id": 1, "external_id": 1})
         .limit(limit)
     )
@@ -311,7 +313,7 @@ def spectra_add(*, bearings: list[dict], seed: int, limit: int = 50) -> list[Obj
         })  # fmt: skip
         ids.append(bearing["last_reading_id"])
     if docs:
-        services.collection(models.Spectrum).insert_many(docs)
+        _collection(models.Spectrum).insert_many(docs)
     return ids
 
 
@@ -344,19 +346,19 @@ def rollups_check(*, samples: int = 5, seed: int = 0) -> tuple[list[str], list[s
     ``{bearing_id: 1, timestamp: -1, _id: -1}``; the same hour selected with ``$gte`` is
     compared too, and a difference is reported as a warning naming that bug.
     """
-    models, services = _models()
-    readings = services.collection(models.Reading)
+    models, _ = _models()
+    readings = _collection(models.Reading)
     problems, warnings = [], []
     total = readings.estimated_document_count()
     rolled = list(
-        services.collection(models.AreaHourlyRollup).aggregate(
+        _collection(models.AreaHourlyRollup).aggregate(
             [{"$group": {"_id": None, "n": {"$sum": "$count"}}}]
         )
     )
     rolled_total = rolled[0]["n"] if rolled else 0
     if rolled_total != total:
         problems.append(f"area rollups count {rolled_total} readings, collection has {total}")
-    bearing_rollups = services.collection(models.BearingHourlyRollup)
+    bearing_rollups = _collection(models.BearingHourlyRollup)
     rng = random.Random(seed)
     n_rollups = bearing_rollups.estimated_document_count()
     group = {
@@ -368,8 +370,8 @@ def rollups_check(*, samples: int = 5, seed: int = 0) -> tuple[list[str], list[s
             "t_min": {"$min": "$temperature"},
         }
     }
-    bearing_ids = sorted(b["_id"] for b in services.collection(models.Bearing).find({}, {"_id": 1}))
-    newest = services.collection(models.AreaHourlyRollup).find_one(sort=[("hour", -1)])
+    bearing_ids = sorted(b["_id"] for b in _collection(models.Bearing).find({}, {"_id": 1}))
+    newest = _collection(models.AreaHourlyRollup).find_one(sort=[("hour", -1)])
     hours = n_rollups // max(1, len(bearing_ids))
     for _ in range(samples if n_rollups and newest else 0):
         # An indexed pick (unique bearing_id, hour): a skip() would scan the collection.
@@ -422,10 +424,10 @@ def generate(
     check: bool = True,
 ) -> dict:
     """Bring the configured database to ``readings`` readings; return what was done."""
-    models, services = _models()
+    models, _ = _models()
     result: dict = {"seed": seed, "end": end.isoformat()}
     started = time.perf_counter()
-    if services.collection(models.Machine).estimated_document_count() == 0:
+    if _collection(models.Machine).estimated_document_count() == 0:
         bearings = fleet_create(
             machines=machines, bearings_per_machine=bearings_per_machine, seed=seed
         )
@@ -433,7 +435,7 @@ def generate(
     else:
         bearings = fleet_load()
         result["fleet_created"] = False
-    existing = services.collection(models.Reading).estimated_document_count()
+    existing = _collection(models.Reading).estimated_document_count()
     to_add = max(0, readings - existing)
     result.update(existing=existing, added=to_add, bearings=len(bearings))
     if to_add:
@@ -447,7 +449,7 @@ def generate(
         check_started = time.perf_counter()
         result["problems"], result["warnings"] = rollups_check(seed=seed)
         result["check_s"] = time.perf_counter() - check_started
-    result["readings"] = services.collection(models.Reading).estimated_document_count()
+    result["readings"] = _collection(models.Reading).estimated_document_count()
     result["seconds"] = time.perf_counter() - started
     return result
 

@@ -21,12 +21,8 @@ from pymongo import InsertOne, UpdateOne
 
 from ingestion.client import Machine as VendorMachine
 from monitoring.models import Bearing, Foundation, Machine, MachineGroup
-from monitoring.services import (
-    OWNER_FIELDS,
-    collection,
-    machine_owner_propagate,
-    machines_refresh,
-)
+from monitoring.mongo import collection
+from monitoring.services import OWNER_FIELDS, machine_owner_propagate, machines_refresh
 
 logger = logging.getLogger("ingestion.catalogue")
 

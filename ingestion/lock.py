@@ -22,7 +22,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from monitoring.models import IngestionLock
-from monitoring.services import collection
+from monitoring.mongo import collection
 
 logger = logging.getLogger("ingestion.lock")
 

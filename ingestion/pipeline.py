@@ -23,7 +23,7 @@ from ingestion.catalogue import BearingTarget
 from ingestion.client import FetchFailure, Measurement, MeasurementPage, VendorClient
 from ingestion.wire import decode_waveform
 from monitoring.models import Reading, Spectrum
-from monitoring.services import collection
+from monitoring.mongo import collection
 from monitoring.vibration.indicators import VELOCITY_BAND_HZ
 from monitoring.vibration.measurement import compute_measurement
 

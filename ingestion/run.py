@@ -36,7 +36,7 @@ from ingestion.pipeline import DayPipeline, RunCounters
 from ingestion.progress import ProgressState
 from ingestion.store import DEFAULT_BATCH_SIZE, BatchSink
 from monitoring.models import IngestionRun, Machine, Reading
-from monitoring.services import collection
+from monitoring.mongo import collection
 
 logger = logging.getLogger("ingestion.run")
 

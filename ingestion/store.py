@@ -27,9 +27,9 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from ingestion.lock import Heartbeat
 from ingestion.pipeline import RunCounters
 from monitoring.models import IngestionRun, Reading, Spectrum
+from monitoring.mongo import collection
 from monitoring.services import (
     RollupDelta,
-    collection,
     data_version_bump,
     latest_state_update,
     rollup_delta,

@@ -15,9 +15,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.db import connection
 from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 
+from monitoring import indicators
 from monitoring.models import (
     AreaHourlyRollup,
     Bearing,
@@ -29,38 +29,18 @@ from monitoring.models import (
     Status,
     worst_status,
 )
+from monitoring.mongo import collection, naive_utc, path_value
 
-# Rollup field -> path in a reading document.
-BEARING_METRICS = {
-    "acceleration_rms": "acceleration.rms",
-    "acceleration_peak": "acceleration.peak",
-    "acceleration_crest_factor": "acceleration.crest_factor",
-    "acceleration_kurtosis": "acceleration.kurtosis",
-    "velocity_rms": "velocity.rms",
-    "velocity_peak": "velocity.peak",
-    "velocity_crest_factor": "velocity.crest_factor",
-    "temperature": "temperature",
-}
-AREA_METRICS = {k: BEARING_METRICS[k] for k in ("velocity_rms", "acceleration_rms", "temperature")}
+# Rollup field -> path in a reading document, from the catalogue: bearing rollups carry every
+# indicator, area rollups the headline ones.
+BEARING_METRICS = {i.rollup_field: i.path for i in indicators.INDICATORS}
+AREA_METRICS = {i.rollup_field: i.path for i in indicators.HEADLINE}
 STATUSES = [s.value for s in Status]
-
-
-def collection(model):
-    """The pymongo collection behind a model."""
-    return connection.get_collection(model._meta.db_table)
 
 
 def hour_start(timestamp: dt.datetime) -> dt.datetime:
     """The start of the UTC hour holding ``timestamp`` (naive UTC, as pymongo returns)."""
-    return _naive_utc(timestamp).replace(minute=0, second=0, microsecond=0)
-
-
-def _path(doc: Mapping, path: str):
-    for part in path.split("."):
-        if not isinstance(doc, Mapping):
-            return None
-        doc = doc.get(part)
-    return doc
+    return naive_utc(timestamp).replace(minute=0, second=0, microsecond=0)
 
 
 class _Bucket:
@@ -139,11 +119,8 @@ class _Bucket:
         return doc
 
 
-def _split(metric_paths: Mapping[str, str]) -> tuple:
-    return tuple((name, tuple(path.split("."))) for name, path in metric_paths.items())
-
-
-_BEARING_PARTS, _AREA_PARTS = _split(BEARING_METRICS), _split(AREA_METRICS)
+_BEARING_PARTS = tuple((i.rollup_field, i.parts) for i in indicators.INDICATORS)
+_AREA_PARTS = tuple((i.rollup_field, i.parts) for i in indicators.HEADLINE)
 
 
 @dataclass
@@ -353,7 +330,7 @@ def latest_state_update(
     }
     ops = []
     for bearing_id, reading in latest_by_bearing.items():
-        last, timestamp = current.get(bearing_id), _naive_utc(reading["timestamp"])
+        last, timestamp = current.get(bearing_id), naive_utc(reading["timestamp"])
         if last is None or last <= timestamp:
             ops.append(UpdateOne({"_id": bearing_id}, {"$set": _bearing_latest(reading)}))
     if ops:
@@ -363,21 +340,12 @@ def latest_state_update(
     return machine_ids
 
 
-def _naive_utc(timestamp: dt.datetime) -> dt.datetime:
-    """A datetime as pymongo returns it: naive, in UTC."""
-    if timestamp.tzinfo is None:
-        return timestamp
-    return timestamp.astimezone(dt.UTC).replace(tzinfo=None)
-
-
 def _bearing_latest(reading: Mapping) -> dict:
     return {
         "status": reading["status"],
         "last_reading_id": reading["_id"],
         "last_reading_at": reading["timestamp"],
-        "last_velocity_rms": _path(reading, "velocity.rms"),
-        "last_acceleration_rms": _path(reading, "acceleration.rms"),
-        "last_temperature": reading.get("temperature"),
+        **{f"last_{i.rollup_field}": path_value(reading, i.parts) for i in indicators.HEADLINE},
     }
 
 
@@ -453,13 +421,10 @@ def latest_state_rebuild() -> int:
     return len(latest)
 
 
-DASHBOARD_DATA = "dashboard"
-
-
 def data_version_bump(*, session=None) -> None:
     """Mark the monitoring data as changed, so cached dashboard answers are not served again."""
     collection(DataVersion).update_one(
-        {"_id": DASHBOARD_DATA},
+        {"_id": DataVersion.DASHBOARD},
         {"$inc": {"version": 1}, "$set": {"changed_at": dt.datetime.now(dt.UTC)}},
         upsert=True,
         session=session,

@@ -219,7 +219,7 @@ def wipe_monitoring_data():
     from django.apps import apps
     from django_mongodb_backend.models import EmbeddedModel
 
-    from monitoring.services import collection
+    from monitoring.mongo import collection
 
     for model in apps.get_app_config("monitoring").get_models():
         if not issubclass(model, EmbeddedModel):  # embedded models have no collection

@@ -17,7 +17,7 @@ from monitoring.models import (
     Reading,
     Spectrum,
 )
-from monitoring.services import collection
+from monitoring.mongo import collection
 
 #: A fully elapsed UTC day, so every scheduled measurement exists.
 DAY = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=2)

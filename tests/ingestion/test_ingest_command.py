@@ -20,7 +20,8 @@ from ingestion.lock import holder_describe, lock_acquire
 from ingestion.progress import ProgressReporter, ProgressState
 from ingestion.run import ingestion_run
 from monitoring.models import BearingHourlyRollup, IngestionLock, IngestionRun, Reading, Spectrum
-from monitoring.services import collection, rollups_rebuild
+from monitoring.mongo import collection
+from monitoring.services import rollups_rebuild
 from tests.ingestion.support import (
     CUSTOMER,
     DAY,

@@ -16,7 +16,8 @@ from ingestion.run import IngestionFailedError, ingestion_run
 from ingestion.simulator.fleet import Fleet
 from monitoring import services
 from monitoring.models import AreaHourlyRollup, BearingHourlyRollup, Machine, Reading
-from monitoring.services import collection, rollups_rebuild
+from monitoring.mongo import collection
+from monitoring.services import rollups_rebuild
 from tests.ingestion.support import (
     CUSTOMER,
     DAY,

@@ -19,7 +19,8 @@ from monitoring.models import (
     IngestionLock,
     Machine,
 )
-from monitoring.services import collection, latest_state_rebuild, rollups_rebuild
+from monitoring.mongo import collection
+from monitoring.services import latest_state_rebuild, rollups_rebuild
 from tests.factories import ReadingFactory
 from tests.ingestion.support import (
     DAY,

@@ -25,12 +25,8 @@ from monitoring.models import (
     Reading,
     Spectrum,
 )
-from monitoring.services import (
-    DASHBOARD_DATA,
-    collection,
-    latest_state_rebuild,
-    rollups_rebuild,
-)
+from monitoring.mongo import collection
+from monitoring.services import latest_state_rebuild, rollups_rebuild
 from tests.ingestion.support import (
     CUSTOMER,
     DAY,
@@ -279,7 +275,7 @@ def test_crash_after_some_batches_then_rerun_gives_exactly_the_vendor_data(simul
 
 
 def _data_version() -> int:
-    doc = collection(DataVersion).find_one({"_id": DASHBOARD_DATA}) or {}
+    doc = collection(DataVersion).find_one({"_id": DataVersion.DASHBOARD}) or {}
     return doc.get("version", 0)
 
 

@@ -6,7 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from monitoring.models import Reading
-from monitoring.services import collection, latest_state_update, rollups_apply
+from monitoring.mongo import collection
+from monitoring.services import latest_state_update, rollups_apply
 from tests.factories import BearingFactory, ReadingFactory
 
 pytestmark = pytest.mark.django_db

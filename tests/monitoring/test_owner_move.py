@@ -19,10 +19,9 @@ from monitoring.models import (
     Machine,
     Reading,
 )
+from monitoring.mongo import collection
 from monitoring.services import (
-    DASHBOARD_DATA,
     IngestionLockRequiredError,
-    collection,
     latest_state_rebuild,
     machine_owner_propagate,
     rollups_rebuild,
@@ -63,7 +62,9 @@ def plant():
 
 
 def _version() -> int:
-    return (collection(DataVersion).find_one({"_id": DASHBOARD_DATA}) or {}).get("version", 0)
+    return (collection(DataVersion).find_one({"_id": DataVersion.DASHBOARD}) or {}).get(
+        "version", 0
+    )
 
 
 def _copies(machine) -> set[tuple]:

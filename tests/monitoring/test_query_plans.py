@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 from bson import ObjectId
 
-from monitoring.services import collection
+from monitoring.mongo import collection
 
 pytestmark = pytest.mark.django_db
 

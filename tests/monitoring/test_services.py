@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from monitoring.models import AreaHourlyRollup, Bearing, BearingHourlyRollup, Machine, Reading
+from monitoring.mongo import collection
 from monitoring.services import (
-    collection,
     latest_state_rebuild,
     latest_state_update,
     rollups_apply,
