@@ -38,8 +38,8 @@ def page_size_from(request, *, param: str, default: int, maximum: int) -> int:
     return size
 
 
-class StandardPagination(pagination.PageNumberPagination):
-    """``?page=&page_size=``: 50 per page by default, at most 500."""
+class PageSizeMixin:
+    """``page_size``: 50 by default, at most 500; anything else is a 400."""
 
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
@@ -52,6 +52,10 @@ class StandardPagination(pagination.PageNumberPagination):
             default=self.page_size,
             maximum=self.max_page_size,
         )
+
+
+class StandardPagination(PageSizeMixin, pagination.PageNumberPagination):
+    """``?page=&page_size=``: 50 per page by default, at most 500."""
 
     def paginate_queryset(self, queryset, request, view=None):
         """A page past the end is a bad ``page`` parameter (400), like any other bad input."""
@@ -85,7 +89,7 @@ class StandardPagination(pagination.PageNumberPagination):
         return params
 
 
-class ReadingCursorPagination(pagination.BasePagination):
+class ReadingCursorPagination(PageSizeMixin, pagination.BasePagination):
     """Newest first, by an opaque cursor: pages stay stable while new readings arrive.
 
     A cursor is the base64 of a direction and the (timestamp, id) of the reading the page
@@ -97,19 +101,8 @@ class ReadingCursorPagination(pagination.BasePagination):
 
     cursor_query_param = "cursor"
     cursor_query_description = "The pagination cursor value."
-    page_size = DEFAULT_PAGE_SIZE
-    page_size_query_param = "page_size"
-    max_page_size = MAX_PAGE_SIZE
     template = "rest_framework/pagination/previous_and_next.html"
     display_page_controls = True
-
-    def get_page_size(self, request):
-        return page_size_from(
-            request,
-            param=self.page_size_query_param,
-            default=self.page_size,
-            maximum=self.max_page_size,
-        )
 
     def paginate_readings(self, fetch, request) -> list:
         """One page of readings, newest first; remembers the links to the pages around it."""
