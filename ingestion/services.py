@@ -38,7 +38,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from pymongo import InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from ingestion import signal
+from ingestion import logcontext, signal
 from ingestion.client import (
     FetchFailure,
     Measurement,
@@ -641,6 +641,7 @@ def ingestion_run(
         heartbeat_at=_utcnow(),
         host=host_describe(),
     )
+    log_token = logcontext.run_started(run.pk)  # every log line of the run carries its id
     lease: Lease | None = None
     try:
         if not dry_run:
@@ -686,6 +687,7 @@ def ingestion_run(
             lock_release(lease=lease)
         if own_client:
             client.close()
+        logcontext.run_ended(log_token)
 
 
 def _abandoned_run_close(previous_holder: str) -> None:
