@@ -8,10 +8,12 @@ from rest_framework.permissions import AllowAny
 
 from factory_site.health import ReadinessView
 from factory_site.metrics import metrics_view
+from factory_site.views import favicon
 from monitoring.views import HealthView
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^health/ready/?$", ReadinessView.as_view(), name="readiness"),
