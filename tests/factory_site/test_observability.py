@@ -17,6 +17,7 @@ from monitoring.models import IngestionRun
 from tests.factories import IngestionRunFactory
 from tests.ingestion.support import CUSTOMER, DAY, simulator_start, vendor_client
 from tests.monitoring.conftest import TokenClient
+from tests.servers import migrations_record_applied
 
 pytestmark = pytest.mark.django_db
 
@@ -106,10 +107,8 @@ def test_ingestion_log_lines_carry_the_run_id(json_lines):
 @pytest.fixture
 def migrations_recorded(monkeypatch):
     """The applied migrations recorded, as `migrate` leaves a real database."""
-    from django.core.management import call_command
-
     monkeypatch.setattr(health, "_migrations_applied", False)
-    call_command("migrate", fake=True, verbosity=0)
+    migrations_record_applied()
     yield
     MigrationRecorder(connection).migration_qs.all().delete()
 

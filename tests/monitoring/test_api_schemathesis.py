@@ -18,14 +18,16 @@ from schemathesis import checks
 
 from tests.factories import build_fleet
 from tests.monitoring.conftest import TokenClient
+from tests.servers import migrations_record_applied
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 
 
 @pytest.fixture
 def api_token(db):
-    """A staff token over the shared test fleet."""
+    """A staff token over the shared test fleet (migrations recorded: /health/ready is 200)."""
     build_fleet()
+    migrations_record_applied()
     client = TokenClient("schemathesis", is_staff=True)
     client.get("/api/stats")
     return client.token
