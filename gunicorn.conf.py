@@ -2,6 +2,8 @@
 
 import multiprocessing
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factory_site.settings.production")
 
@@ -22,3 +24,22 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Prometheus metrics from every worker in one scrape (prometheus-client's multiprocess mode):
+# workers write their counters to files in this folder, /metrics sums them. Set before the app
+# (and prometheus_client) is loaded; a fresh private folder when the operator names none.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="fm-prometheus-")
+
+
+def on_starting(server):
+    """Forget a previous server's metric files (counters restart with the server)."""
+    for path in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        path.unlink(missing_ok=True)
+
+
+def child_exit(server, worker):
+    """A recycled worker's live gauges go; its counters stay in the sums."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -6,12 +6,18 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from factory_site.health import ReadinessView
+from factory_site.metrics import metrics_view
+from factory_site.views import favicon
 from monitoring.api.views import HealthView
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^health/ready/?$", ReadinessView.as_view(), name="readiness"),
+    re_path(r"^metrics/?$", metrics_view, name="metrics"),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     # The documentation pages hold no data; the schema they load needs a session or token.
     re_path(

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from bson import ObjectId
 from django.conf import settings
 
+from ingestion import logcontext
 from ingestion.catalogue import catalogue_upsert
 from ingestion.client import VendorClient
 from ingestion.lock import (
@@ -153,6 +154,7 @@ def ingestion_run(
         id=ObjectId(), date_from=date_from, date_to=date_to, customer=customer or "",
         dry_run=dry_run, started_at=_utcnow(), heartbeat_at=_utcnow(), host=host_describe(),
     )  # fmt: skip
+    log_token = logcontext.run_started(run.pk)  # every log line of the run carries its id
     own_client = client is None
     client = client or vendor_client_from_settings()
     lease: Lease | None = None
@@ -172,6 +174,7 @@ def ingestion_run(
             lock_release(lease=lease)
         if own_client:
             client.close()
+        logcontext.run_ended(log_token)
 
 
 def _run_open(run: IngestionRun, lock_ttl: dt.timedelta) -> Lease:

@@ -1,8 +1,10 @@
 """Settings shared by every environment; every value comes from the environment or `.env`."""
 
+import ipaddress
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -35,6 +37,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id, metrics and access log see every answer, redirects included.
+    "factory_site.observability.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -119,6 +123,12 @@ LOG_DIR = Path(env("LOG_DIR", default=str(BASE_DIR / "var" / "log")))
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 APP_LOG_FILE = Path(env("APP_LOG_FILE", default=str(LOG_DIR / "app.log")))
 INGESTION_LOG_FILE = Path(env("INGESTION_LOG_FILE", default=str(LOG_DIR / "ingestion.log")))
+# text (default) or json: one JSON object per line with the request id, user, route, status...
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json")
+# One line per request from Django (factory_site.access), with the request id and route.
+ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
 LOG_DIR.mkdir(parents=True, exist_ok=True)
 APP_LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
 INGESTION_LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -127,16 +137,24 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "standard": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s"},
+        "json": {"()": "factory_site.observability.JsonFormatter"},
     },
+    # Request id, user, route and ingestion run id on every record, whoever logged it.
+    "filters": {"context": {"()": "factory_site.observability.ContextFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "standard"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        },
         "app_file": {
             "class": "logging.handlers.RotatingFileHandler",
             "filename": str(APP_LOG_FILE),
             "maxBytes": 10 * 1024 * 1024,
             "backupCount": 5,
-            "formatter": "standard",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
             "delay": True,
         },
         "ingestion_file": {
@@ -144,7 +162,8 @@ LOGGING = {
             "filename": str(INGESTION_LOG_FILE),
             "maxBytes": 10 * 1024 * 1024,
             "backupCount": 5,
-            "formatter": "standard",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
             "delay": True,
         },
     },
@@ -155,6 +174,7 @@ LOGGING = {
             "level": LOG_LEVEL,
             "propagate": False,
         },
+        "factory_site.access": {"level": "INFO" if ACCESS_LOG else "WARNING"},
         # pymongo logs every command at DEBUG; keep it quiet unless asked for.
         "pymongo": {"level": "WARNING"},
     },
@@ -220,10 +240,21 @@ SPECTACULAR_SETTINGS = {
 
 # --- Cache (throttling counters, dashboard responses) -----------------------------------------
 # Redis when REDIS_URL is set (shared by every app server), else this process's memory.
+# While Redis is away the cache degrades instead of failing (factory_site/cache.py): misses,
+# dropped writes, throttling open; Redis is retried every REDIS_RETRY_SECONDS.
 REDIS_URL = env("REDIS_URL", default="")
+REDIS_TIMEOUT_S = env.float("REDIS_TIMEOUT_S", default=0.5)
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "factory_site.cache.TolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_S,
+                "socket_timeout": REDIS_TIMEOUT_S,
+                "RETRY_SECONDS": env.float("REDIS_RETRY_SECONDS", default=5.0),
+            },
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -276,3 +307,16 @@ CRONTAB_DJANGO_SETTINGS_MODULE = env(
 )
 # httpx logs every request at INFO; the ingestion logger reports what matters.
 LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
+
+# --- Observability: /metrics and /health/ready -----------------------------------------------
+# /metrics answers a bearer token, or an address in the list (IPs or CIDR networks); when both
+# are set, both must match; with neither it answers 404.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+for _network in METRICS_ALLOWED_IPS:
+    ipaddress.ip_network(_network, strict=False)  # a typo fails at start, not at each scrape
+# Ingestion and readings figures are read from the database at most once per this period.
+METRICS_DB_CACHE_SECONDS = env.int("METRICS_DB_CACHE_SECONDS", default=15)
+# /health/ready reports the last ingestion run as stale past this age (0: no limit); it stays
+# ready either way.
+READINESS_INGESTION_MAX_AGE_S = env.int("READINESS_INGESTION_MAX_AGE_S", default=0)

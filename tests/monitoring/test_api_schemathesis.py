@@ -23,6 +23,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from tests.factories import build_fleet
 from tests.monitoring.conftest import TokenClient
+from tests.servers import migrations_record_applied
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 
@@ -33,8 +34,10 @@ STATUSES: dict[str, set[int]] = defaultdict(set)
 
 @pytest.fixture
 def api_token(db):
-    """A staff token over the shared test fleet, and the fleet's ids by path parameter."""
+    """A staff token over the shared test fleet (migrations recorded: /health/ready is 200),
+    and the fleet's ids by path parameter."""
     fleet = build_fleet()
+    migrations_record_applied()
     client = TokenClient("schemathesis", is_staff=True)
     client.get("/api/stats")
     ids = {"machine_id": str(fleet.m1.pk), "reading_id": str(fleet.readings[3].pk)}
