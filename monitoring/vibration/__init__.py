@@ -6,11 +6,13 @@ waveforms with it, so it sits below both apps and imports nothing but numpy and 
 library (tests/test_architecture.py holds it to that). Modules by topic:
 
 - ``checks``: the input checks every analysis shares (finite, 1-D, not flat, positive rate);
-- ``indicators``: acceleration and velocity indicators, integration to velocity;
-- ``spectrum``: the Hann amplitude spectrum and its peaks with running-speed orders;
+- ``indicators``: acceleration and velocity indicators, leak-free integration to velocity;
+- ``spectrum``: the Hann amplitude spectrum, its peaks with running-speed orders, and the
+  velocity spectrum;
+- ``envelope``: envelope (demodulation) analysis and bearing-defect match scores;
 - ``kinematics``: bearing fault frequencies (BPFO, BPFI, BSF, FTF);
 - ``markers``: the frequency markers drawn on a spectrum (1x and fault frequencies);
-- ``zones``: ISO 10816-3 evaluation zones of a velocity RMS;
+- ``zones``: ISO 20816-3 (formerly 10816-3) zones of a velocity RMS, and its band by speed;
 - ``measurement``: everything stored for one reading, in one pass.
 
 Units: acceleration g, velocity mm/s, frequency Hz; spectrum amplitudes 0-peak g.

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from monitoring.vibration.checks import checked_rate, checked_waveform
+from monitoring.vibration.checks import STANDARD_GRAVITY_MM_S2, checked_rate, checked_waveform
 
 
 def hann_amplitudes(spectrum: np.ndarray, n: int) -> np.ndarray:
@@ -48,6 +48,30 @@ def amplitude_spectrum(
     n = x.size
     amps = hann_amplitudes(np.fft.rfft(x), n)
     return np.fft.rfftfreq(n, d=1.0 / fs), amps, fs / n
+
+
+def velocity_spectrum(
+    freqs: np.ndarray, amplitudes_g: np.ndarray, *, f_lo: float, f_hi: float | None = None
+) -> np.ndarray:
+    """Velocity spectrum in mm/s RMS per line from an acceleration spectrum in 0-peak g.
+
+    Each line a of frequency f becomes a g / (2 pi f) / sqrt(2): a sine's 0-peak acceleration
+    to its RMS velocity, the unit ISO zones and analysts read. Lines below `f_lo` (and above
+    `f_hi`, if given) are 0: dividing by f would blow up the noise near DC into towering,
+    meaningless lines.
+    """
+    f = np.asarray(freqs, dtype=np.float64)
+    a = np.asarray(amplitudes_g, dtype=np.float64)
+    if f.shape != a.shape or f.ndim != 1:
+        raise ValueError("freqs and amplitudes must be 1-D arrays of the same length")
+    if not f_lo > 0.0:
+        raise ValueError(f"f_lo must be positive, got {f_lo!r}")
+    keep = f >= f_lo
+    if f_hi is not None:
+        keep &= f <= f_hi
+    out = np.zeros(f.size)
+    out[keep] = a[keep] * STANDARD_GRAVITY_MM_S2 / (2.0 * np.pi * f[keep] * math.sqrt(2.0))
+    return out
 
 
 def _sinc(x: float) -> float:

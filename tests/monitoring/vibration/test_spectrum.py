@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
-from monitoring.vibration.spectrum import amplitude_spectrum, spectrum_peaks
+from monitoring.vibration.checks import STANDARD_GRAVITY_MM_S2
+from monitoring.vibration.spectrum import amplitude_spectrum, spectrum_peaks, velocity_spectrum
 from tests.monitoring.vibration.support import FS, N, sine
 
 
@@ -55,3 +58,31 @@ def test_spectrum_peaks_min_separation_drops_skirts() -> None:
     assert [p["frequency_hz"] for p in close] == pytest.approx([100.0, 105.0])
     assert apart[0]["frequency_hz"] == pytest.approx(100.0)
     assert abs(apart[1]["frequency_hz"] - 100.0) >= 10.0
+
+
+# -- velocity spectrum ------------------------------------------------------------------------
+
+
+def test_velocity_spectrum_in_mm_s_rms() -> None:
+    # 0.2 g at 120 Hz: 0.2 * 9806.65 / (2 pi 120) / sqrt 2 = 1.8393 mm/s RMS.
+    freqs, amps, _ = amplitude_spectrum(sine(0.2, 120.0) + sine(0.5, 5.0), FS)
+    velocity = velocity_spectrum(freqs, amps, f_lo=10.0)
+    k = int(np.argmax(velocity))
+    assert freqs[k] == pytest.approx(120.0)
+    assert velocity[k] == pytest.approx(1.8393, rel=1e-3)
+    assert velocity[k] == pytest.approx(
+        0.2 * STANDARD_GRAVITY_MM_S2 / (2 * math.pi * 120.0) / math.sqrt(2), rel=1e-4
+    )
+    assert not velocity[freqs < 10.0].any()  # the 5 Hz line and DC are zeroed, not amplified
+
+
+def test_velocity_spectrum_upper_edge_and_validation() -> None:
+    freqs = np.arange(5) * 250.0
+    amps = np.ones(5)
+    out = velocity_spectrum(freqs, amps, f_lo=10.0, f_hi=600.0)
+    assert out[0] == out[3] == out[4] == 0.0
+    assert out[1] == pytest.approx(STANDARD_GRAVITY_MM_S2 / (2 * math.pi * 250.0 * math.sqrt(2)))
+    with pytest.raises(ValueError, match="f_lo"):
+        velocity_spectrum(freqs, amps, f_lo=0.0)
+    with pytest.raises(ValueError, match="same length"):
+        velocity_spectrum(freqs, amps[:3], f_lo=10.0)
