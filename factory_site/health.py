@@ -19,7 +19,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from monitoring.models import IngestionRun
+from monitoring.mongo import utc
+from monitoring.scope import Scope
 from monitoring.selectors import system
 
 _migrations_applied = False  # once true, true for the life of the process
@@ -53,15 +54,11 @@ def migrations_state() -> str:
 
 def _ingestion_state(now: dt.datetime) -> dict:
     """Age and outcome of the most recent ingestion run (the started_at index, limit 1)."""
-    run = (
-        IngestionRun.objects.order_by("-started_at")
-        .only("started_at", "finished_at", "outcome")
-        .first()
-    )
+    run = system.last_run(scope=Scope.everything())
     if run is None:
         return {"last_ingestion_age_s": None, "last_ingestion_outcome": None}
-    age = (now - (run.finished_at or run.started_at)).total_seconds()
-    return {"last_ingestion_age_s": round(age, 1), "last_ingestion_outcome": run.outcome}
+    age = (now - utc(run.get("finished_at") or run["started_at"])).total_seconds()
+    return {"last_ingestion_age_s": round(age, 1), "last_ingestion_outcome": run.get("outcome")}
 
 
 def readiness_get() -> dict:

@@ -18,7 +18,6 @@ import os
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -55,8 +54,6 @@ CACHE_ERRORS = Counter(
 )
 
 SNAPSHOT_KEY = "metrics:database-snapshot"
-FINISHED = ("succeeded", "completed_with_errors")
-RUN_INDEX = "ingestion_run_started"  # IngestionRun's (-started_at) index
 
 
 def request_observe(method: str, route: str, status: int, seconds: float) -> None:
@@ -107,23 +104,15 @@ def _epoch(value: dt.datetime | None) -> float | None:
     return value.timestamp()
 
 
-def _collection(model):
-    return connection.database[model._meta.db_table]
-
-
 def _runs_snapshot() -> dict:
     """The latest ingestion run and the latest finished one (the started_at index, limit 1)."""
-    from monitoring.models import IngestionRun
+    # Imported late: the logging configuration loads this module before the apps are ready.
+    from monitoring.scope import Scope
+    from monitoring.selectors import system
 
-    runs = _collection(IngestionRun)
-    fields = ["started_at", "finished_at", "outcome", "stored", "skipped", "duplicates"]
-    last = runs.find_one({}, dict.fromkeys(fields, 1), sort=[("started_at", -1)], hint=RUN_INDEX)
-    # Hinted: with a filter beside the sort a planner may prefer to scan and sort (SecantusDB
-    # does); newest first along the index, it stops at the first finished run.
-    success = runs.find_one(
-        {"outcome": {"$in": list(FINISHED)}}, {"finished_at": 1},
-        sort=[("started_at", -1)], hint=RUN_INDEX,
-    )  # fmt: skip
+    everything = Scope.everything()
+    last = system.last_run(scope=everything)
+    success = system.last_finished_run(scope=everything)
     snapshot = {"last_success": _epoch(success["finished_at"]) if success else None}
     if last:
         started, finished = _epoch(last["started_at"]), _epoch(last.get("finished_at"))
@@ -137,33 +126,13 @@ def _runs_snapshot() -> dict:
 
 
 def _readings_snapshot(now: dt.datetime) -> list[list]:
-    """[customer, area, readings in the last 24 full hours, bearings] per customer and area.
-
-    Readings come from the area rollups (the hour index, a few documents per hour); bearings
-    from the machine catalogue, led by its customer index (every machine has a customer).
-    """
-    from monitoring.models import AreaHourlyRollup, Machine
+    """[customer, area, readings in the last 24 full hours, bearings] per customer and area."""
+    from monitoring.scope import Scope
+    from monitoring.selectors import system
 
     end = now.replace(minute=0, second=0, microsecond=0)
-    group = {"_id": {"customer": "$customer", "area": "$area"}}
-    readings = _collection(AreaHourlyRollup).aggregate(
-        [
-            {"$match": {"hour": {"$gte": end - dt.timedelta(hours=24), "$lt": end}}},
-            {"$group": {**group, "n": {"$sum": "$count"}}},
-        ]
-    )
-    bearings = _collection(Machine).aggregate(
-        [
-            {"$match": {"customer": {"$gte": ""}}},
-            {"$group": {**group, "n": {"$sum": "$bearing_count"}}},
-        ]
-    )
-    rows: dict[tuple, list] = {}
-    for position, cursor in ((2, readings), (3, bearings)):
-        for doc in cursor:
-            key = (doc["_id"].get("customer") or "", doc["_id"].get("area") or "")
-            rows.setdefault(key, [*key, 0, 0])[position] = doc["n"]
-    return sorted(rows.values())
+    rows = system.area_activity_get(scope=Scope.everything(), end=end, hours=24)
+    return [[r["customer"], r["area"], r["readings"], r["bearings"]] for r in rows]
 
 
 def database_snapshot() -> dict:

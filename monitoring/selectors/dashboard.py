@@ -15,26 +15,17 @@ from monitoring import clock
 from monitoring.models import (
     ALERT_STATUSES,
     AreaHourlyRollup,
-    IngestionRun,
     Machine,
     Reading,
     Status,
 )
-from monitoring.mongo import aggregate, collection, reading_stages, rollup_stages, utc
+from monitoring.mongo import aggregate, reading_stages, rollup_stages, utc
 from monitoring.scope import Scope
 from monitoring.selectors._counts import reading_counts
+from monitoring.selectors.system import last_run
 
 HOUR = dt.timedelta(hours=1)
 STATUSES = [s.value for s in Status]
-
-
-def last_run(*, scope: Scope) -> dict | None:
-    """The most recent ingestion run (document) that concerns the scope's customers."""
-    query = {}
-    if not scope.unrestricted:
-        # Runs over every customer ("") concern everyone; others only their own customer.
-        query["customer"] = {"$in": [*scope.allowed(), ""]}
-    return collection(IngestionRun).find_one(query, sort=[("started_at", -1)])
 
 
 def _machines_by_status(match: dict) -> tuple[dict, int, int, int]:

@@ -20,9 +20,17 @@ from monitoring.models import (
     Reading,
     Spectrum,
 )
-from monitoring.mongo import HOUR, TIME_MAX, TIME_MIN, aggregate, collection, reading_stages, utc
+from monitoring.mongo import (
+    HOUR,
+    TIME_MAX,
+    TIME_MIN,
+    aggregate,
+    collection,
+    reading_stages,
+    rollup_stages,
+    utc,
+)
 from monitoring.scope import Scope
-from monitoring.selectors.dashboard import last_run
 
 HEALTH_TIMEOUT_S = 2.0
 # One document per reading, or per bearing and hour: as large as the readings.
@@ -36,6 +44,64 @@ STATS_COLLECTIONS = {
     "area_hourly_rollups": AreaHourlyRollup,
     "ingestion_runs": IngestionRun,
 }
+
+
+#: IngestionRun's (-started_at) index: hinted, since with a filter beside the sort a planner may
+#: prefer to scan and sort (SecantusDB does); newest first along it, a read stops at the first hit.
+RUN_INDEX = "ingestion_run_started"
+FINISHED_OUTCOMES = (IngestionRun.Outcome.SUCCEEDED, IngestionRun.Outcome.COMPLETED_WITH_ERRORS)
+
+
+def _runs_query(scope: Scope) -> dict:
+    # Runs over every customer ("") concern everyone; others only their own customer.
+    if scope.unrestricted:
+        return {}
+    return {"customer": {"$in": [*scope.allowed(), ""]}}
+
+
+def last_run(*, scope: Scope) -> dict | None:
+    """The most recent ingestion run (document) that concerns the scope's customers."""
+    return collection(IngestionRun).find_one(
+        _runs_query(scope), sort=[("started_at", -1)], hint=RUN_INDEX
+    )
+
+
+def last_finished_run(*, scope: Scope) -> dict | None:
+    """The most recent ingestion run that completed (document), for the scope's customers."""
+    query = {**_runs_query(scope), "outcome": {"$in": [str(o) for o in FINISHED_OUTCOMES]}}
+    return collection(IngestionRun).find_one(query, sort=[("started_at", -1)], hint=RUN_INDEX)
+
+
+def area_activity_get(*, scope: Scope, end: dt.datetime, hours: int = 24) -> list[dict]:
+    """Per customer and area: readings in the ``hours`` full hours before ``end``, and bearings.
+
+    Readings come from the area rollups (the hour index, a few documents per hour); bearings
+    from the machine catalogue, led by its customer index (every machine has a customer).
+    """
+    key = {"customer": "$customer", "area": "$area"}
+    window = {"$gte": end - HOUR * hours, "$lt": end}
+    readings = aggregate(
+        AreaHourlyRollup,
+        [
+            *rollup_stages(AreaHourlyRollup, window, scope.match()),
+            {"$group": {"_id": key, "n": {"$sum": "$count"}}},
+        ],
+    )
+    customers = scope.condition() or {"$gte": ""}
+    bearings = aggregate(
+        Machine,
+        [
+            {"$match": {"customer": customers}},
+            {"$group": {"_id": key, "n": {"$sum": "$bearing_count"}}},
+        ],
+    )
+    rows: dict[tuple, dict] = {}
+    for name, found in (("readings", readings), ("bearings", bearings)):
+        for doc in found:
+            area = (doc["_id"].get("customer") or "", doc["_id"].get("area") or "")
+            row = rows.setdefault(area, {"customer": area[0], "area": area[1]})
+            row[name] = doc["n"]
+    return [{"readings": 0, "bearings": 0, **row} for _, row in sorted(rows.items())]
 
 
 def health_get() -> dict:
