@@ -1,7 +1,8 @@
 """Workarounds for SecantusDB, the embedded development server, kept in this one place.
 
-Each one is harmless on a real MongoDB and has a regression test in tests/factory_site/test_compat.py, so a
-SecantusDB fix or a switch to MongoDB cannot silently change behaviour.
+Each one is harmless on a real MongoDB and has a regression test in
+tests/factory_site/test_compat.py, so a SecantusDB fix or a switch to MongoDB cannot silently
+change behaviour.
 
 1. Nested ``$addFields`` replaces the sub-document instead of merging into it. Django emits one
    for ``select_related()`` combined with ordering on a related field; Permission's default
@@ -10,8 +11,8 @@ SecantusDB fix or a switch to MongoDB cannot silently change behaviour.
    local ``content_type_id`` avoids the nested stage.
 2. A nested inclusion projection ``{$project: {machine: {name: 1}}}`` returns the literal 1;
    Django emits it for ``values("machine__name")``. Code in this project annotates with
-   ``F("machine__name")`` instead (see tests/factory_site/test_compat.py), and selectors build their own
-   pipelines with flat projections.
+   ``F("machine__name")`` instead (see tests/factory_site/test_compat.py), and selectors build
+   their own pipelines with flat projections.
 3. A range on the middle key of a three-key index returns wrong documents: with an index
    (machine_id, -timestamp, -_id), ``{machine_id: X, timestamp: {$gte: a, $lte: b}}`` misses
    some and returns others outside the range. Readings therefore keep two-key indexes

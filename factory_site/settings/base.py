@@ -215,9 +215,13 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Factory Monitoring API",
     "DESCRIPTION": (
-        "Vibration condition monitoring of machines and bearings (ISO 10816-3). Ids are "
-        "24-hex ObjectIds; timestamps are ISO 8601, UTC with Z in responses, and must carry "
-        'an offset in requests. Errors: {"detail": ..., "errors": {field: [messages]}}.'
+        "Vibration condition monitoring of machines and bearings. Ids are 24-hex ObjectIds; "
+        "timestamps are ISO 8601, UTC with Z in responses, and must carry an offset in "
+        'requests. Errors: {"detail": ..., "errors": {field: [messages]}}. Conventions: '
+        "acceleration in g, velocity in mm/s (RMS and 0-peak, over the ISO band), spectra 0-peak "
+        "(Hann window, amplitude-corrected), kurtosis Pearson (a Gaussian reads 3), BSF once per "
+        "ball revolution; zones per ISO 20816-3:2022 (the housing velocity boundaries of ISO "
+        "10816-3), a value on a boundary in the worse zone."
     ),
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,

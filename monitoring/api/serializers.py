@@ -30,6 +30,11 @@ from monitoring.models import Bearing, IngestionRun, Machine, Reading, Status
 from monitoring.selectors import catalogue, timeseries
 
 STATUSES = [s.value for s in Status]
+ZONE_HELP = (
+    "Evaluation zone of the velocity RMS (ISO 20816-3:2022, whose housing boundaries are those of "
+    "ISO 10816-3) for the machine's group and foundation: Normal (A), Satisfactory (B), Alert "
+    "(C), Unacceptable (D); a value exactly on a boundary goes to the worse zone."
+)
 
 # --------------------------------------------------------------------------------------------
 # Model-backed responses
@@ -73,6 +78,7 @@ class MachineSerializer(DocumentModelSerializer):
             "last_reading_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {"status": {"help_text": f"The worst zone of its bearings. {ZONE_HELP}"}}
 
 
 class MachineBearingSerializer(DocumentModelSerializer):
@@ -173,6 +179,7 @@ class ReadingSerializer(DocumentModelSerializer):
         model = Reading
         fields = READING_FIELDS
         read_only_fields = fields
+        extra_kwargs = {"status": {"help_text": ZONE_HELP}}
 
 
 class ReadingFieldsSerializer(ReadingSerializer):
@@ -278,7 +285,10 @@ class FaultFrequenciesSerializer(DocumentSerializer):
 
     bpfo = serializers.FloatField(help_text="Ball pass frequency, outer race (Hz).")
     bpfi = serializers.FloatField(help_text="Ball pass frequency, inner race (Hz).")
-    bsf = serializers.FloatField(help_text="Ball spin frequency (Hz).")
+    bsf = serializers.FloatField(
+        help_text="Ball spin frequency (Hz): once per ball revolution (some tools show 2x, "
+        "the rate at which a ball defect strikes both races)."
+    )
     ftf = serializers.FloatField(help_text="Fundamental train (cage) frequency (Hz).")
 
 
@@ -293,12 +303,16 @@ class FftSerializer(DocumentSerializer):
     n_samples = serializers.IntegerField(help_text="Samples in the source waveform.")
     resolution_hz = serializers.FloatField(help_text="Frequency resolution (line spacing).")
     n_lines = serializers.IntegerField()
-    window = serializers.CharField()
+    window = serializers.CharField(help_text="hann: amplitudes are corrected for its gain.")
     frequency_unit = serializers.ChoiceField(choices=["Hz"])
-    amplitude_unit = serializers.CharField(help_text="e.g. g")
+    amplitude_unit = serializers.CharField(help_text="g: 0-peak acceleration.")
     running_speed_hz = serializers.FloatField(allow_null=True)
     frequencies = FloatListField(child=serializers.FloatField(), help_text="Hz")
-    amplitudes = FloatListField(child=serializers.FloatField(), help_text="amplitude_unit")
+    amplitudes = FloatListField(
+        child=serializers.FloatField(),
+        help_text="0-peak amplitude per line in amplitude_unit (Hann window, amplitude-corrected: "
+        "a sine of amplitude A reads A at its line).",
+    )
     peaks = PeakSerializer(many=True, help_text="Largest peaks, largest first.")
     fault_frequencies = FaultFrequenciesSerializer(
         allow_null=True, help_text="null unless bearing geometry and running speed are known."

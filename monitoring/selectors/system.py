@@ -46,10 +46,9 @@ STATS_COLLECTIONS = {
 }
 
 
-#: IngestionRun's (-started_at) index: hinted, since with a filter beside the sort a planner may
-#: prefer to scan and sort (SecantusDB does); newest first along it, a read stops at the first hit.
-RUN_INDEX = "ingestion_run_started"
 FINISHED_OUTCOMES = (IngestionRun.Outcome.SUCCEEDED, IngestionRun.Outcome.COMPLETED_WITH_ERRORS)
+#: Finished runs are looked for among this many newest runs first (one index walk, no filter).
+RECENT_RUNS = 50
 
 
 def _runs_query(scope: Scope) -> dict:
@@ -61,15 +60,21 @@ def _runs_query(scope: Scope) -> dict:
 
 def last_run(*, scope: Scope) -> dict | None:
     """The most recent ingestion run (document) that concerns the scope's customers."""
-    return collection(IngestionRun).find_one(
-        _runs_query(scope), sort=[("started_at", -1)], hint=RUN_INDEX
-    )
+    return collection(IngestionRun).find_one(_runs_query(scope), sort=[("started_at", -1)])
 
 
 def last_finished_run(*, scope: Scope) -> dict | None:
     """The most recent ingestion run that completed (document), for the scope's customers."""
-    query = {**_runs_query(scope), "outcome": {"$in": [str(o) for o in FINISHED_OUTCOMES]}}
-    return collection(IngestionRun).find_one(query, sort=[("started_at", -1)], hint=RUN_INDEX)
+    # Along the started_at index newest first: an outcome filter beside the sort would make
+    # SecantusDB scan and sort the whole collection, so it is the fallback only.
+    runs = collection(IngestionRun)
+    finished = [str(o) for o in FINISHED_OUTCOMES]
+    recent = runs.find(_runs_query(scope), sort=[("started_at", -1)], limit=RECENT_RUNS)
+    for run in recent:
+        if run.get("outcome") in finished:
+            return run
+    query = {**_runs_query(scope), "outcome": {"$in": finished}}
+    return runs.find_one(query, sort=[("started_at", -1)])
 
 
 def area_activity_get(*, scope: Scope, end: dt.datetime, hours: int = 24) -> list[dict]:
