@@ -565,59 +565,10 @@ class VendorClient:
         FetchFailure (or raises, with `fail_fast`); VendorAuthError always raises, since no
         other machine can succeed either. Leaving the loop early stops the workers.
         """
-        work: queue.SimpleQueue[str] = queue.SimpleQueue()
-        machine_ids = list(dict.fromkeys(machine_external_ids))
-        for machine_id in machine_ids:
-            work.put(machine_id)
-        results: queue.Queue[Any] = queue.Queue(maxsize=self.max_concurrency)
-        stop = threading.Event()
-        done = object()
-
-        def put(item: Any) -> bool:
-            """Hand an item to the consumer; False once the consumer has gone away."""
-            while not stop.is_set():
-                try:
-                    results.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def worker() -> None:
-            """Download machines from the work queue until it is empty or we are stopped."""
-            try:
-                while not stop.is_set():
-                    try:
-                        machine_id = work.get_nowait()
-                    except queue.Empty:
-                        return
-                    try:
-                        for page in self.iter_measurement_pages(machine_id, date):
-                            if not put(page):
-                                return
-                    except VendorError as exc:
-                        if not put(FetchFailure(machine_id, date, exc)):
-                            return
-                    except Exception as exc:  # a bug: re-raise in the caller, not lost in a thread
-                        put(exc)
-                        return
-            finally:
-                put(done)
-
-        n_workers = min(self.max_concurrency, len(machine_ids))
-        threads = [
-            threading.Thread(target=worker, name=f"vendor-fetch-{i}", daemon=True)
-            for i in range(n_workers)
-        ]
-        for thread in threads:
-            thread.start()
+        fetcher = _ConcurrentFetch(self, date, machine_external_ids)
         try:
-            finished = 0
-            while finished < n_workers:
-                item = results.get()
-                if item is done:
-                    finished += 1
-                elif isinstance(item, FetchFailure):
+            for item in fetcher.items():
+                if isinstance(item, FetchFailure):
                     if fail_fast or isinstance(item.error, VendorAuthError):
                         raise item.error
                     logger.warning(
@@ -626,19 +577,86 @@ class VendorClient:
                         date,
                         item.error,
                     )
-                    yield item
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    yield item
+                yield item
         finally:
-            stop.set()
-            # Unblock workers waiting on a full queue, then wait for in-flight requests.
-            while any(t.is_alive() for t in threads):
-                with contextlib.suppress(queue.Empty):
-                    results.get(timeout=0.05)
-            for thread in threads:
-                thread.join()
+            fetcher.stop()
+
+
+class _ConcurrentFetch:
+    """Worker threads downloading machines' pages into a bounded queue for one consumer."""
+
+    _DONE = object()
+
+    def __init__(self, client: VendorClient, date: dt.date, machine_ids: Iterable[str]):
+        self.client, self.date = client, date
+        self.work: queue.SimpleQueue[str] = queue.SimpleQueue()
+        ids = list(dict.fromkeys(machine_ids))
+        for machine_id in ids:
+            self.work.put(machine_id)
+        self.results: queue.Queue[Any] = queue.Queue(maxsize=client.max_concurrency)
+        self.stopped = threading.Event()
+        self.threads = [
+            threading.Thread(target=self._worker, name=f"vendor-fetch-{i}", daemon=True)
+            for i in range(min(client.max_concurrency, len(ids)))
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def _put(self, item: Any) -> bool:
+        """Hand an item to the consumer; False once the consumer has gone away."""
+        while not self.stopped.is_set():
+            try:
+                self.results.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _fetch(self, machine_id: str) -> bool:
+        """Queue one machine's pages (or its failure); False once the consumer has gone."""
+        try:
+            for page in self.client.iter_measurement_pages(machine_id, self.date):
+                if not self._put(page):
+                    return False
+        except VendorError as exc:
+            return self._put(FetchFailure(machine_id, self.date, exc))
+        return True
+
+    def _worker(self) -> None:
+        """Download machines from the work queue until it is empty or we are stopped."""
+        try:
+            while not self.stopped.is_set():
+                try:
+                    machine_id = self.work.get_nowait()
+                except queue.Empty:
+                    return
+                if not self._fetch(machine_id):
+                    return
+        except Exception as exc:  # a bug: re-raised in the caller, not lost in a thread
+            self._put(exc)
+        finally:
+            self._put(self._DONE)
+
+    def items(self) -> Iterator[MeasurementPage | FetchFailure]:
+        """Pages and failures as they arrive, until every worker is done."""
+        finished = 0
+        while finished < len(self.threads):
+            item = self.results.get()
+            if item is self._DONE:
+                finished += 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
+
+    def stop(self) -> None:
+        """Stop the workers: unblock those waiting on a full queue, wait for in-flight ones."""
+        self.stopped.set()
+        while any(t.is_alive() for t in self.threads):
+            with contextlib.suppress(queue.Empty):
+                self.results.get(timeout=0.05)
+        for thread in self.threads:
+            thread.join()
 
 
 def _path_segment(value: str) -> str:
