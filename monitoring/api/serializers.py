@@ -168,12 +168,6 @@ EnvelopeSerializer = _indicator_serializer(
     "Envelope (demodulation) indicators (gE) and bearing-defect match scores.",
     band_hz=_band_field("[low, high] Hz band demodulated."),
 )
-#: The serializer of each embedded indicator document of a reading (null when not stored).
-GROUP_SERIALIZERS = {
-    "acceleration": AccelerationSerializer,
-    "velocity": VelocitySerializer,
-    "envelope": EnvelopeSerializer,
-}
 
 READING_FIELDS = [
     "id",

@@ -63,54 +63,62 @@ class Migration(migrations.Migration):
             name='shaft_speed_rpm',
             field=models.FloatField(blank=True, help_text="Speed of the shaft this bearing carries (rpm); empty: the machine's speed.", null=True),
         ),
-        migrations.AddField(
-            model_name='bearinghourlyrollup',
-            name='envelope_bpfi_score',
-            field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.MetricAggregate, null=True),
-        ),
-        migrations.AddField(
-            model_name='bearinghourlyrollup',
-            name='envelope_bpfo_score',
-            field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.MetricAggregate, null=True),
-        ),
-        migrations.AddField(
-            model_name='bearinghourlyrollup',
-            name='envelope_bsf_score',
-            field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.MetricAggregate, null=True),
-        ),
-        migrations.AddField(
-            model_name='bearinghourlyrollup',
-            name='envelope_ftf_score',
-            field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.MetricAggregate, null=True),
-        ),
-        migrations.AddField(
-            model_name='bearinghourlyrollup',
-            name='envelope_peak',
-            field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.MetricAggregate, null=True),
-        ),
-        migrations.AddField(
-            model_name='bearinghourlyrollup',
-            name='envelope_rms',
-            field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.MetricAggregate, null=True),
-        ),
-        migrations.AddField(
-            model_name='reading',
-            name='band_limited',
-            field=models.BooleanField(blank=True, help_text="True when the sample rate cut the band's upper edge (velocity under-reads).", null=True),
-        ),
-        migrations.AddField(
-            model_name='reading',
-            name='envelope',
-            field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.Envelope, null=True),
-        ),
-        migrations.AddField(
-            model_name='reading',
-            name='velocity_band_hz',
-            field=django_mongodb_backend.fields.ArrayField(base_field=models.FloatField(), blank=True, help_text="[low, high] Hz band of the velocity RMS (ISO, by the bearing's shaft speed).", max_size=2, null=True),
-        ),
-        migrations.AddField(
-            model_name='reading',
-            name='zone_standard',
-            field=models.CharField(blank=True, help_text='Standard of the zone (status).', max_length=40, null=True),
+        # State only: the backend's AddField would $set the default on every stored reading and
+        # rollup (a rewrite of the largest collections); readers and the renderer treat a
+        # missing key as the default (null), so existing documents are left as they are.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddField(
+                    model_name='bearinghourlyrollup',
+                    name='envelope_bpfi_score',
+                    field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.MetricAggregate, null=True),
+                ),
+                migrations.AddField(
+                    model_name='bearinghourlyrollup',
+                    name='envelope_bpfo_score',
+                    field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.MetricAggregate, null=True),
+                ),
+                migrations.AddField(
+                    model_name='bearinghourlyrollup',
+                    name='envelope_bsf_score',
+                    field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.MetricAggregate, null=True),
+                ),
+                migrations.AddField(
+                    model_name='bearinghourlyrollup',
+                    name='envelope_ftf_score',
+                    field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.MetricAggregate, null=True),
+                ),
+                migrations.AddField(
+                    model_name='bearinghourlyrollup',
+                    name='envelope_peak',
+                    field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.MetricAggregate, null=True),
+                ),
+                migrations.AddField(
+                    model_name='bearinghourlyrollup',
+                    name='envelope_rms',
+                    field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.MetricAggregate, null=True),
+                ),
+                migrations.AddField(
+                    model_name='reading',
+                    name='band_limited',
+                    field=models.BooleanField(blank=True, help_text="True when the sample rate cut the band's upper edge (velocity under-reads).", null=True),
+                ),
+                migrations.AddField(
+                    model_name='reading',
+                    name='envelope',
+                    field=django_mongodb_backend.fields.EmbeddedModelField(blank=True, embedded_model=monitoring.models.Envelope, null=True),
+                ),
+                migrations.AddField(
+                    model_name='reading',
+                    name='velocity_band_hz',
+                    field=django_mongodb_backend.fields.ArrayField(base_field=models.FloatField(), blank=True, help_text="[low, high] Hz band of the velocity RMS (ISO, by the bearing's shaft speed).", max_size=2, null=True),
+                ),
+                migrations.AddField(
+                    model_name='reading',
+                    name='zone_standard',
+                    field=models.CharField(blank=True, help_text='Standard of the zone (status).', max_length=40, null=True),
+                ),
+            ],
+            database_operations=[],
         ),
     ]
