@@ -5,7 +5,7 @@
 Prints the median wall time in microseconds of each stage ingestion runs per record
 (acceleration indicators, band velocity, Hann spectrum, envelope analysis) and of
 compute_measurement, which does them all (plus peak picking and the zone) sharing the input
-checks: the "total", with the envelope, and without it (its default, what ingestion runs).
+checks: the "total", with the envelope (what ingestion runs), and without it (its default).
 The record is simulator-like: noise, 1x and 2x, and an outer-race impact train. Pure numpy:
 no Django, no database.
 """

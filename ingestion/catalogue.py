@@ -20,9 +20,10 @@ from bson import ObjectId
 from pymongo import InsertOne, UpdateOne
 
 from ingestion.client import Machine as VendorMachine
-from monitoring.models import Bearing, Foundation, Machine, MachineGroup
+from monitoring.models import Bearing, Direction, Foundation, Machine, MachineGroup
 from monitoring.mongo import collection
 from monitoring.services import OWNER_FIELDS, machine_owner_propagate, machines_refresh
+from monitoring.vibration.markers import spectrum_markers
 
 logger = logging.getLogger("ingestion.catalogue")
 
@@ -38,7 +39,10 @@ class BearingTarget:
     area: str
     iso_group: int
     foundation: str
-    running_speed_hz: float | None
+    #: Speed of the shaft the bearing carries (Bearing.shaft_hz): its 1x, and its ISO band.
+    shaft_hz: float | None
+    #: BPFO, BPFI, BSF, FTF (Hz) at that speed; None without a speed or a usable geometry.
+    fault_frequencies: dict[str, float] | None = None
 
 
 @dataclass
@@ -89,8 +93,22 @@ def _bearing_fields(vendor_bearing, machine: VendorMachine, machine_id) -> dict:
         "ball_diameter_mm": b.ball_diameter_mm,
         "pitch_diameter_mm": b.pitch_diameter_mm,
         "contact_angle_deg": b.contact_angle_deg,
+        "shaft_speed_rpm": b.shaft_speed_rpm,
+        "measurement_direction": _direction(b),
         "customer": machine.customer,
     }
+
+
+def _direction(vendor_bearing) -> str | None:
+    """The vendor's measurement direction if it is one we know; else None, logged."""
+    direction = vendor_bearing.measurement_direction
+    if direction is None or direction in Direction.values:
+        return direction
+    logger.warning(
+        "bearing %s: unknown measurement direction %r; stored as none",
+        vendor_bearing.external_id, direction,
+    )  # fmt: skip
+    return None
 
 
 def _model_defaults(model) -> dict:
@@ -168,12 +186,17 @@ def _owners_propagate(wanted: dict[str, dict], stored: dict[str, dict], *, dry_r
     return moved
 
 
-def _targets(machines: list[VendorMachine], wanted: dict, result: CatalogueResult, stored: dict):
+def _targets(
+    machines: list[VendorMachine], wanted: dict, bearings: dict, result: CatalogueResult,
+    stored: dict,
+) -> None:  # fmt: skip
     """Fill ``result.bearings``: each vendor bearing's target for computing and storing."""
     for m in machines:
         fields = wanted[m.external_id]
         for b in m.bearings:
             bearing = stored.get(b.external_id)
+            shaft_hz = Bearing.shaft_hz(bearings[b.external_id], fields)
+            markers = spectrum_markers(shaft_hz=shaft_hz, geometry=bearings[b.external_id])
             result.bearings[b.external_id] = BearingTarget(
                 bearing_id=bearing["_id"] if bearing else None,
                 machine_id=result.machine_ids[m.external_id],
@@ -182,7 +205,8 @@ def _targets(machines: list[VendorMachine], wanted: dict, result: CatalogueResul
                 area=m.area,
                 iso_group=fields["iso_group"],
                 foundation=fields["foundation"],
-                running_speed_hz=(m.running_speed_rpm / 60.0) if m.running_speed_rpm else None,
+                shaft_hz=shaft_hz,
+                fault_frequencies=markers.fault_frequencies,
             )
 
 
@@ -208,7 +232,7 @@ def catalogue_upsert(*, machines: list[VendorMachine], dry_run: bool = False) ->
     if (result.bearings_created or result.bearings_updated) and not dry_run:
         # Bearing counts (and status, should a bearing have moved between machines).
         machines_refresh([mid for mid in result.machine_ids.values() if mid is not None])
-    _targets(machines, wanted, result, stored_bearings)
+    _targets(machines, wanted, wanted_bearings, result, stored_bearings)
     logger.info(
         "catalogue: %d machines (%d new, %d updated, %d moved), %d bearings (%d new, %d updated)%s",
         len(machines), result.machines_created, result.machines_updated, result.machines_moved,

@@ -101,6 +101,8 @@ class Bearing:
     ball_diameter_mm: float
     pitch_diameter_mm: float
     contact_angle_deg: float
+    #: "horizontal", "vertical", "axial" or None (optional in the contract).
+    measurement_direction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,7 @@ def _parse_bearing(raw: Any, machine_id: str | None = None) -> Bearing:
         ball_diameter_mm=float(_require(geometry, "ball_diameter_mm", num, "bearing geometry")),
         pitch_diameter_mm=float(_require(geometry, "pitch_diameter_mm", num, "bearing geometry")),
         contact_angle_deg=float(geometry.get("contact_angle_deg") or 0.0),
+        measurement_direction=_str_or_none(raw.get("measurement_direction")),
     )
 
 

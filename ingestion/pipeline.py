@@ -22,9 +22,9 @@ from bson import ObjectId
 from ingestion.catalogue import BearingTarget
 from ingestion.client import FetchFailure, Measurement, MeasurementPage, VendorClient
 from ingestion.wire import decode_waveform
+from monitoring import indicators
 from monitoring.models import Reading, Spectrum
 from monitoring.mongo import collection
-from monitoring.vibration.indicators import VELOCITY_BAND_HZ
 from monitoring.vibration.measurement import compute_measurement
 
 logger = logging.getLogger("ingestion.pipeline")
@@ -116,20 +116,40 @@ def _samples(measurement: Measurement) -> np.ndarray:
 
 
 def _indicators(samples: np.ndarray, sample_rate_hz: float, target: BearingTarget) -> dict:
-    """Indicators, ISO zone and spectrum of a waveform, or Skip."""
+    """Indicators, ISO zone (band by the bearing's shaft speed), envelope and spectrum, or Skip."""
     try:
         return compute_measurement(
             samples,
             sample_rate_hz,
             group=target.iso_group,
             foundation=target.foundation,
-            running_speed_hz=target.running_speed_hz,
+            running_speed_hz=target.shaft_hz,
             peak_count=0,  # peaks are computed on demand by the /fft endpoint, not stored
-            f_lo=VELOCITY_BAND_HZ[0],
-            f_hi=VELOCITY_BAND_HZ[1],
+            fault_frequencies=target.fault_frequencies,
+            with_envelope=True,
         )
     except ValueError as exc:
         raise Skip("invalid_waveform", str(exc)) from None
+
+
+#: The envelope indicators the catalogue declares (rms, peak, <defect>_score ...).
+_ENVELOPE_FIELDS = tuple(i.field for i in indicators.in_group("envelope"))
+
+
+def envelope_document(envelope: Mapping) -> dict:
+    """The stored envelope of a reading: the catalogue's indicators (a defect's score as
+    ``<defect>_score``), the band, and each defect's frequency and harmonic amplitudes."""
+    defects = envelope["defects"]
+    values = {**envelope, **{f"{name}_score": d["score"] for name, d in defects.items()}}
+    return {
+        **{name: values.get(name) for name in _ENVELOPE_FIELDS},
+        "band_hz": [float(f) for f in envelope["band_hz"]],
+        "defects": {
+            name: {"frequency_hz": d["frequency_hz"], "harmonics": list(d["harmonics"])}
+            for name, d in defects.items()
+        }
+        or None,
+    }
 
 
 def measurement_documents(
@@ -155,7 +175,11 @@ def measurement_documents(
         "status": result["status"],
         "acceleration": result["acceleration"],
         "velocity": result["velocity"],
+        "envelope": envelope_document(result["envelope"]),
         "temperature": temperature,
+        "velocity_band_hz": [float(f) for f in result["velocity_band_hz"]],
+        "band_limited": bool(result["band_limited"]),
+        "zone_standard": result["zone_standard"],
         "ingested_at": ingested_at,
     }
     return reading, _spectrum_document(reading_id, measurement, samples.size, result["spectrum"])

@@ -70,6 +70,7 @@ MACHINE_VENDOR_FIELDS = [
 BEARING_VENDOR_FIELDS = [
     "external_id", "machine", "customer", "bearing_location", "bearing_type", "position",
     "rolling_elements", "ball_diameter_mm", "pitch_diameter_mm", "contact_angle_deg",
+    "shaft_speed_rpm", "measurement_direction",
 ]  # fmt: skip
 VENDOR_NOTE = (
     "From the vendor's catalogue: read-only here, every ingestion run sets these (a machine's "
@@ -315,12 +316,16 @@ class ReadingAdmin(admin.ModelAdmin):
         if spectrum is None:
             return "no spectrum stored"
         amplitudes = Spectrum.decode_amplitudes(spectrum.amplitudes)
-        rpm = obj.machine.running_speed_rpm if obj.machine else None
         bearing = obj.bearing
         geometry = {f: getattr(bearing, f) for f in Bearing.GEOMETRY_FIELDS} if bearing else None
+        # The bearing's own shaft (behind a gearbox it is not the machine's), as /fft uses.
+        shaft_hz = Bearing.shaft_hz(
+            {"shaft_speed_rpm": bearing.shaft_speed_rpm} if bearing else None,
+            {"running_speed_rpm": obj.machine.running_speed_rpm} if obj.machine else None,
+        )
         # The same markers as the /fft endpoint; staff-entered geometry the kinematics reject
         # leaves the 1x marker alone rather than failing the chart.
-        markers = spectrum_markers(shaft_hz=rpm and rpm / 60.0, geometry=geometry).labelled()
+        markers = spectrum_markers(shaft_hz=shaft_hz, geometry=geometry).labelled()
         svg = spectrum_svg(
             amplitudes, spectrum.resolution_hz, unit=spectrum.amplitude_unit, markers=markers
         )

@@ -25,6 +25,8 @@ class Indicator:
     headline: bool = False
     #: Shown in the schema and the admin (conventions an analyst needs to read the number).
     help_text: str = ""
+    #: May be missing on a reading (not computable for it, or stored before it existed).
+    nullable: bool = False
 
     @property
     def name(self) -> str:
@@ -53,6 +55,16 @@ class Indicator:
         return tuple(self.path.split("."))
 
 
+def _match_score(defect: str) -> Indicator:
+    """The envelope match score of one bearing defect type (bpfo, bpfi, bsf, ftf)."""
+    return Indicator(
+        f"envelope.{defect}_score", "1", f"{defect.upper()} match score", nullable=True,
+        help_text=f"{defect.upper()} harmonics 1-3 in the envelope spectrum over its noise floor "
+        "(geometric mean): noise scores ~1-4, a clear defect 15 and more; null without the "
+        "bearing's geometry or shaft speed",
+    )  # fmt: skip
+
+
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("acceleration.rms", "g", "acceleration RMS", headline=True, help_text="g RMS"),
     Indicator("acceleration.peak", "g", "acceleration peak", help_text="g"),
@@ -66,7 +78,14 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("velocity.peak", "mm/s", "velocity peak", help_text="mm/s"),
     Indicator("velocity.crest_factor", "1", "velocity crest factor", help_text="peak / RMS"),
     Indicator("temperature", "°C", "temperature", headline=True, help_text="deg C"),
-)
+    # Envelope (demodulation) analysis: bearing defects show here weeks before velocity moves.
+    Indicator(
+        "envelope.rms", "gE", "envelope RMS", nullable=True,
+        help_text="gE RMS of the envelope of the acceleration band-passed to band_hz",
+    ),
+    Indicator("envelope.peak", "gE", "envelope peak", nullable=True, help_text="gE"),
+    *(_match_score(defect) for defect in ("bpfo", "bpfi", "bsf", "ftf")),
+)  # fmt: skip
 
 BY_NAME: dict[str, Indicator] = {i.name: i for i in INDICATORS}
 HEADLINE: tuple[Indicator, ...] = tuple(i for i in INDICATORS if i.headline)

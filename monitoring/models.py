@@ -7,6 +7,7 @@ collection so no list or time-series query ever loads them.
 """
 
 import logging
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -104,6 +105,14 @@ class Machine(models.Model):
         return f"{self.machine_name} ({self.customer})"
 
 
+class Direction(models.TextChoices):
+    """The axis a measurement point's sensor measures along."""
+
+    HORIZONTAL = "horizontal", "Horizontal"
+    VERTICAL = "vertical", "Vertical"
+    AXIAL = "axial", "Axial"
+
+
 class Bearing(models.Model):
     """A measurement point on a machine: one bearing with its sensor."""
 
@@ -117,6 +126,16 @@ class Bearing(models.Model):
     ball_diameter_mm = models.FloatField(null=True, blank=True)
     pitch_diameter_mm = models.FloatField(null=True, blank=True)
     contact_angle_deg = models.FloatField(null=True, blank=True, default=0.0)
+    # Behind a gearbox a bearing turns slower or faster than the machine's driving shaft: its
+    # fault frequencies, 1x and ISO band follow this speed (Bearing.shaft_hz).
+    shaft_speed_rpm = models.FloatField(
+        null=True, blank=True,
+        help_text="Speed of the shaft this bearing carries (rpm); empty: the machine's speed.",
+    )  # fmt: skip
+    measurement_direction = models.CharField(
+        max_length=10, choices=Direction.choices, null=True, blank=True,
+        help_text="Axis the sensor measures along; empty when the vendor does not say.",
+    )  # fmt: skip
     # Denormalized from the machine so filters by customer need no $lookup.
     customer = models.CharField(max_length=100, blank=True, default="")
     # Latest state, maintained by ingestion.
@@ -148,6 +167,16 @@ class Bearing(models.Model):
         """Whether these field values (a stored document) allow fault frequencies."""
         return all(values.get(f) for f in Bearing.GEOMETRY_FIELDS[:3])
 
+    @staticmethod
+    def shaft_hz(bearing: Mapping | None, machine: Mapping | None) -> float | None:
+        """The speed (Hz) of the shaft a bearing carries: its own, else its machine's; None if
+        neither is a positive number. Takes stored documents (or field-value mappings)."""
+        speeds = ((bearing or {}).get("shaft_speed_rpm"), (machine or {}).get("running_speed_rpm"))
+        for rpm in speeds:
+            if isinstance(rpm, int | float) and math.isfinite(rpm) and rpm > 0:
+                return float(rpm) / 60.0
+        return None
+
     @property
     def has_geometry(self) -> bool:
         """Whether fault frequencies can be computed for this bearing."""
@@ -162,7 +191,10 @@ def _abstract(name: str, base: type, fields: dict, doc: str) -> type:
 
 def _indicator_fields(group: str) -> dict:
     """The stored fields of one embedded indicator document, from the catalogue."""
-    return {i.field: models.FloatField(help_text=i.help_text) for i in indicators.in_group(group)}
+    return {
+        i.field: models.FloatField(help_text=i.help_text, null=i.nullable, blank=i.nullable)
+        for i in indicators.in_group(group)
+    }
 
 
 class Acceleration(
@@ -173,6 +205,34 @@ class Acceleration(
 
 class Velocity(_abstract("VelocityFields", EmbeddedModel, _indicator_fields("velocity"), "")):
     """Velocity indicators of one measurement (ISO band), in mm/s."""
+
+
+class DefectMatch(EmbeddedModel):
+    """One defect type's lines in a reading's envelope spectrum."""
+
+    frequency_hz = models.FloatField(help_text="Kinematic frequency at the bearing's shaft speed.")
+    harmonics = ArrayField(
+        models.FloatField(null=True), max_size=3,
+        help_text="gE (0-peak) at 1x, 2x, 3x the frequency; null past the spectrum's end.",
+    )  # fmt: skip
+
+
+class DefectMatches(EmbeddedModel):
+    """The envelope spectrum at each fault frequency of the bearing (its scores are indicators)."""
+
+    bpfo = EmbeddedModelField(DefectMatch, null=True, blank=True)
+    bpfi = EmbeddedModelField(DefectMatch, null=True, blank=True)
+    bsf = EmbeddedModelField(DefectMatch, null=True, blank=True)
+    ftf = EmbeddedModelField(DefectMatch, null=True, blank=True)
+
+
+class Envelope(_abstract("EnvelopeFields", EmbeddedModel, _indicator_fields("envelope"), "")):
+    """Envelope (demodulation) indicators of one measurement, in gE, and defect matches."""
+
+    band_hz = ArrayField(
+        models.FloatField(), max_size=2, help_text="[low, high] Hz band demodulated."
+    )
+    defects = EmbeddedModelField(DefectMatches, null=True, blank=True)
 
 
 class Reading(models.Model):
@@ -195,7 +255,20 @@ class Reading(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices)
     acceleration = EmbeddedModelField(Acceleration)
     velocity = EmbeddedModelField(Velocity)
+    envelope = EmbeddedModelField(Envelope, null=True, blank=True)
     temperature = models.FloatField(null=True, blank=True, help_text="deg C")
+    # How the velocity and status were measured; null on readings stored before they were kept.
+    velocity_band_hz = ArrayField(
+        models.FloatField(), max_size=2, null=True, blank=True,
+        help_text="[low, high] Hz band of the velocity RMS (ISO, by the bearing's shaft speed).",
+    )  # fmt: skip
+    band_limited = models.BooleanField(
+        null=True, blank=True,
+        help_text="True when the sample rate cut the band's upper edge (velocity under-reads).",
+    )  # fmt: skip
+    zone_standard = models.CharField(
+        max_length=40, null=True, blank=True, help_text="Standard of the zone (status)."
+    )
     ingested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

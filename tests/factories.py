@@ -71,6 +71,10 @@ class ReadingFactory(factory.django.DjangoModelFactory):
     )
     velocity = factory.LazyFunction(lambda: Velocity(rms=1.0, peak=1.4, crest_factor=1.4))
     temperature = 40.0
+    # As ingestion stores them for a 1500 rpm machine sampled at 5120 Hz.
+    velocity_band_hz = factory.LazyFunction(lambda: [10.0, 1000.0])
+    band_limited = False
+    zone_standard = "ISO 20816-3:2022"
 
 
 class SpectrumFactory(factory.django.DjangoModelFactory):

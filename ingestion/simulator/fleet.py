@@ -62,6 +62,7 @@ class BearingSpec:
     position: str
     geometry: BearingGeometry
     shaft_speed_rpm: float
+    measurement_direction: str
     # Baseline synthesis parameters: 1x and 2x velocity RMS (mm/s), broadband noise RMS (g),
     # the structural resonance that impacts excite (Hz), a temperature baseline (deg C) and
     # 2x line frequency velocity RMS for motor bearings (mm/s).
@@ -169,6 +170,9 @@ _TRAINS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
 }
 _TRAINS[("gearbox", "large")] = _TRAINS[("gearbox", "small")]
 
+# Sensor axis by position: radial sensors on the ends, an axial one on thrust bearings.
+_DIRECTIONS = {"DE": "horizontal", "NDE": "vertical", "Thrust": "axial"}
+
 # Gearboxes: input pinion teeth and ratio, for gear mesh and output shaft speed.
 _PINION_TEETH = 23
 _GEAR_RATIO = 4.2
@@ -270,6 +274,7 @@ def _bearing_spec(
         position=position,
         geometry=BEARING_GEOMETRIES[designation],
         shaft_speed_rpm=shaft_rpm,
+        measurement_direction=_DIRECTIONS[position],
         v1x_mm_s=float(v1x),
         v2x_mm_s=float(v1x * rng.uniform(0.2, 0.45)),
         noise_g=float(rng.uniform(0.01, 0.03) * (1.5 if machine_type == "gearbox" else 1.0)),
@@ -322,6 +327,7 @@ def bearing_to_wire(bearing: BearingSpec) -> dict[str, Any]:
         "position": bearing.position,
         "type": g.designation,
         "shaft_speed_rpm": bearing.shaft_speed_rpm,
+        "measurement_direction": bearing.measurement_direction,
         "geometry": {
             "rolling_elements": g.rolling_elements,
             "ball_diameter_mm": g.ball_diameter_mm,

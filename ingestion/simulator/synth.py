@@ -80,6 +80,11 @@ def _outer_race_impacts(
     return np.convolve(train, ring)[:n]
 
 
+def _defect_source(machine: MachineSpec, bearing: BearingSpec) -> BearingSpec:
+    """The bearing of the machine whose race is damaged (gain 1), else the bearing itself."""
+    return next((b for b in machine.bearings if b.outer_race_gain >= 1.0), bearing)
+
+
 def synthesize(
     machine: MachineSpec,
     bearing: BearingSpec,
@@ -118,7 +123,8 @@ def synthesize(
         x += 0.04 * level * np.cos(gm * t + phases[3])
         x += 0.008 * level * (np.cos((gm - sb) * t + phases[4]) + np.cos((gm + sb) * t))
     if severity > 0.0:
-        g = bearing.geometry
+        # The spall is in the source bearing: neighbours feel its strikes, at its rate.
+        g = _defect_source(machine, bearing).geometry
         bpfo = bearing_fault_frequencies(
             shaft_hz=shaft_hz,
             rolling_elements=g.rolling_elements,

@@ -91,6 +91,8 @@ class MachineBearingSerializer(DocumentModelSerializer):
             "bearing_location",
             "bearing_type",
             "position",
+            "shaft_speed_rpm",
+            "measurement_direction",
             "status",
             "last_reading_at",
         ]
@@ -132,6 +134,8 @@ class BearingSerializer(DocumentModelSerializer):
             "ball_diameter_mm",
             "pitch_diameter_mm",
             "contact_angle_deg",
+            "shaft_speed_rpm",
+            "measurement_direction",
             "status",
             "last_reading_id",
             "last_reading_at",
@@ -142,17 +146,34 @@ class BearingSerializer(DocumentModelSerializer):
         read_only_fields = fields
 
 
-def _indicator_serializer(group: str, doc: str) -> type:
-    """The serializer of one embedded indicator document, from the catalogue."""
+def _indicator_serializer(group: str, doc: str, **extra: serializers.Field) -> type:
+    """The serializer of one embedded indicator document, from the catalogue (plus ``extra``
+    fields of the document that are not indicators)."""
     declared = {
-        i.field: serializers.FloatField(help_text=i.help_text) for i in indicators.in_group(group)
+        i.field: serializers.FloatField(help_text=i.help_text, allow_null=i.nullable)
+        for i in indicators.in_group(group)
     }
     name = f"{group.title()}Serializer"
-    return type(name, (DocumentSerializer,), {"__doc__": doc, "__module__": __name__, **declared})
+    attrs = {"__doc__": doc, "__module__": __name__, **declared, **extra}
+    return type(name, (DocumentSerializer,), attrs)
+
+
+def _band_field(help_text: str, **kwargs) -> serializers.ListField:
+    """A [low, high] frequency band in Hz."""
+    return serializers.ListField(
+        child=serializers.FloatField(), min_length=2, max_length=2, help_text=help_text, **kwargs
+    )
 
 
 AccelerationSerializer = _indicator_serializer("acceleration", "Acceleration indicators (g).")
-VelocitySerializer = _indicator_serializer("velocity", "Velocity indicators (mm/s, ISO band).")
+VelocitySerializer = _indicator_serializer(
+    "velocity", "Velocity indicators (mm/s, in the reading's velocity_band_hz)."
+)
+EnvelopeSerializer = _indicator_serializer(
+    "envelope",
+    "Envelope (demodulation) indicators (gE) and bearing-defect match scores.",
+    band_hz=_band_field("[low, high] Hz band demodulated."),
+)
 
 READING_FIELDS = [
     "id",
@@ -164,6 +185,9 @@ READING_FIELDS = [
     "status",
     *indicators.groups(),
     *(i.field for i in indicators.INDICATORS if i.group is None),
+    "velocity_band_hz",
+    "band_limited",
+    "zone_standard",
 ]
 
 
@@ -174,6 +198,15 @@ class ReadingSerializer(DocumentModelSerializer):
     bearing_id = ObjectIdField(read_only=True)
     acceleration = AccelerationSerializer(read_only=True)
     velocity = VelocitySerializer(read_only=True)
+    envelope = EnvelopeSerializer(
+        read_only=True, allow_null=True, help_text="null on readings stored without it."
+    )
+    velocity_band_hz = _band_field(
+        "[low, high] Hz band of the velocity RMS: ISO 20816-3 by the bearing's shaft speed "
+        "(2-1000 Hz from 120 to 600 rpm, else 10-1000 Hz), the upper edge cut to Nyquist if "
+        "needed; null on readings stored before it was kept.",
+        read_only=True, allow_null=True,
+    )  # fmt: skip
 
     class Meta:
         model = Reading
@@ -306,7 +339,12 @@ class FftSerializer(DocumentSerializer):
     window = serializers.CharField(help_text="hann: amplitudes are corrected for its gain.")
     frequency_unit = serializers.ChoiceField(choices=["Hz"])
     amplitude_unit = serializers.CharField(help_text="g: 0-peak acceleration.")
-    running_speed_hz = serializers.FloatField(allow_null=True)
+    running_speed_hz = serializers.FloatField(
+        allow_null=True,
+        help_text="Speed (Hz) of the shaft this bearing carries: the bearing's shaft_speed_rpm "
+        "/ 60, else the machine's running speed (behind a gearbox they differ). Peak orders "
+        "and fault frequencies are relative to it; null when neither is known.",
+    )
     frequencies = FloatListField(child=serializers.FloatField(), help_text="Hz")
     amplitudes = FloatListField(
         child=serializers.FloatField(),

@@ -25,15 +25,17 @@ def fft_get(*, scope: Scope, reading_id) -> dict | None:
     if spectrum is None:
         return None
     bearing = collection(Bearing).find_one(
-        {"_id": reading["bearing_id"]}, dict.fromkeys(Bearing.GEOMETRY_FIELDS, 1)
+        {"_id": reading["bearing_id"]},
+        dict.fromkeys((*Bearing.GEOMETRY_FIELDS, "shaft_speed_rpm"), 1),
     )
     machine = collection(Machine).find_one({"_id": reading["machine_id"]}, {"running_speed_rpm": 1})
     # Stored data is trusted but a truncated payload must not turn into a 500.
     amps = Spectrum.decode_amplitudes(spectrum.get("amplitudes"))
     resolution_hz = spectrum.get("resolution_hz") or 0.0
     freqs = np.arange(amps.size, dtype=np.float64) * resolution_hz
-    rpm = machine.get("running_speed_rpm") if machine else None
-    running_speed_hz = rpm / 60.0 if rpm and rpm > 0 else None
+    # The bearing's own shaft: behind a gearbox, the machine's speed would put the fault
+    # frequencies and orders off by the gear ratio.
+    running_speed_hz = Bearing.shaft_hz(bearing, machine)
     return {
         "reading_id": reading["_id"],
         "machine_id": reading["machine_id"],

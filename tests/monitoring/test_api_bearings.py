@@ -35,6 +35,8 @@ def test_bearings_of_a_machine(fleet_db, client):
         "ball_diameter_mm": 7.94,
         "pitch_diameter_mm": 38.5,
         "contact_angle_deg": 0.0,
+        "shaft_speed_rpm": None,
+        "measurement_direction": None,
         "status": "Satisfactory",
         "last_reading_id": str(f.readings[3].pk),
         "last_reading_at": "2026-03-10T12:10:00Z",

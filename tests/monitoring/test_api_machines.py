@@ -236,6 +236,8 @@ def test_detail(fleet_db, client):
             "bearing_location": "Motor DE",
             "bearing_type": "6205",
             "position": "horizontal",
+            "shaft_speed_rpm": None,
+            "measurement_direction": None,
             "status": "Satisfactory",
             "last_reading_at": "2026-03-10T12:10:00Z",
         },
@@ -244,6 +246,8 @@ def test_detail(fleet_db, client):
             "bearing_location": "Pump NDE",
             "bearing_type": "6310",
             "position": "horizontal",
+            "shaft_speed_rpm": None,
+            "measurement_direction": None,
             "status": "Normal",
             "last_reading_at": "2026-03-10T12:10:00Z",
         },
@@ -295,7 +299,11 @@ def test_latest_readings(fleet_db, client):
         "status": "Satisfactory",
         "acceleration": {"rms": 0.2, "peak": 0.6, "crest_factor": 3.0, "kurtosis": 3.0},
         "velocity": {"rms": 2.0, "peak": 3.0, "crest_factor": 1.5},
+        "envelope": None,
         "temperature": 42.0,
+        "velocity_band_hz": [10.0, 1000.0],
+        "band_limited": False,
+        "zone_standard": "ISO 20816-3:2022",
     }
     assert "spectrum" not in motor
     assert rows[1]["reading"]["id"] == str(f.readings[6].pk)

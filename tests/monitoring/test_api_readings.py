@@ -58,7 +58,11 @@ def test_newest_first_without_spectra(fleet_db, client):
         "status",
         "acceleration",
         "velocity",
+        "envelope",
         "temperature",
+        "velocity_band_hz",
+        "band_limited",
+        "zone_standard",
     }
 
 

@@ -157,8 +157,9 @@ def test_daily_buckets(fleet_db, client):
 
 def test_every_metric_has_its_unit(fleet_db, client):
     f = fleet_db
-    metrics = ",".join(timeseries.METRICS)
-    body = get(client, f.m3, f"metrics={metrics}&interval=raw").json()
+    # Repeated: all of them comma-joined would pass the 200-character limit of one value.
+    metrics = "&".join(f"metrics={m}" for m in timeseries.METRICS)
+    body = get(client, f.m3, f"{metrics}&interval=raw").json()
     assert body["units"] == {
         "acceleration.rms": "g",
         "acceleration.peak": "g",
@@ -168,6 +169,12 @@ def test_every_metric_has_its_unit(fleet_db, client):
         "velocity.peak": "mm/s",
         "velocity.crest_factor": "1",
         "temperature": "°C",
+        "envelope.rms": "gE",
+        "envelope.peak": "gE",
+        "envelope.bpfo_score": "1",
+        "envelope.bpfi_score": "1",
+        "envelope.bsf_score": "1",
+        "envelope.ftf_score": "1",
     }
     assert series(body, f.b4, "velocity.peak") == [
         ["2026-03-10T11:00:00Z", 4.5],
