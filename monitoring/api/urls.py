@@ -50,6 +50,8 @@ urlpatterns = [
     route("dashboard/trends/hourly", serve(dashboard, "hourly_trends"), "dashboard-trends-hourly"),
     route("dashboard/trends/status", serve(dashboard, "status_trends"), "dashboard-trends-status"),
     route("stats", views.StatsView.as_view(), "stats"),
+    route(r"export/readings\.csv", serve(views.ExportViewSet, "readings"), "export-readings"),
+    route(r"export/trends\.csv", serve(views.ExportViewSet, "trends"), "export-trends"),
 ]
 
 
