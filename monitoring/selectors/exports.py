@@ -37,17 +37,6 @@ WINDOW_ROWS = 50_000
 TREND_INDICATORS = {"bearing": indicators.INDICATORS, "area": indicators.HEADLINE}
 #: Documents per cursor batch: what the app server holds of a window at once.
 BATCH_SIZE = 2_000
-#: Reading fields an export writes (the indicators follow the catalogue).
-READING_PROJECTION = {
-    "_id": 1,
-    "timestamp": 1,
-    "customer": 1,
-    "area": 1,
-    "machine_id": 1,
-    "bearing_id": 1,
-    "status": 1,
-    **{i.path: 1 for i in indicators.INDICATORS},
-}
 
 
 class RowLimitExceeded(Exception):
@@ -162,11 +151,8 @@ def reading_export_rows(*, scope: Scope, plan: ReadingExport) -> Iterator[dict]:
         raise ValueError("the export was planned for another scope")
     readings = collection(Reading)
     for window in plan.windows:
-        pipeline = [
-            *reading_stages(window, plan.conditions),
-            {"$sort": {"timestamp": 1, "_id": 1}},
-            {"$project": READING_PROJECTION},
-        ]
+        # No $project: on SecantusDB it costs more than the two unused fields it would drop.
+        pipeline = [*reading_stages(window, plan.conditions), {"$sort": {"timestamp": 1, "_id": 1}}]
         yield from readings.aggregate(pipeline, batchSize=BATCH_SIZE)
 
 
