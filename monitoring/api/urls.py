@@ -39,6 +39,7 @@ urlpatterns = [
         "machine-latest-readings",
     ),
     route(f"{MACHINE}/timeseries", serve(machines, "timeseries"), "machine-timeseries"),
+    route(f"{MACHINE}/report", serve(views.MachineReportViewSet, "retrieve"), "machine-report"),
     route("bearings", serve(views.BearingViewSet, "list"), "bearing-list"),
     route("data/query", serve(views.ReadingViewSet, "list"), "reading-query"),
     route(

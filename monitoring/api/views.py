@@ -12,7 +12,7 @@ import hashlib
 from bson import ObjectId
 from django.conf import settings
 from django.core.cache import cache
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -25,6 +25,7 @@ from rest_framework.exceptions import (
     ValidationError,
 )
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import StaticHTMLRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -35,6 +36,7 @@ from monitoring.api import exports as csv_out
 from monitoring.api import serializers as s
 from monitoring.api.fields import OBJECT_ID_SCHEMA, is_object_id
 from monitoring.api.pagination import ReadingCursorPagination, StandardPagination
+from monitoring.api.reports import report_html
 from monitoring.models import Bearing, Machine, Reading, Spectrum
 from monitoring.renderers import CSVRenderer, ORJSONRenderer
 from monitoring.selectors import (
@@ -42,6 +44,7 @@ from monitoring.selectors import (
     dashboard,
     exports,
     readings,
+    reports,
     spectra,
     system,
     timeseries,
@@ -340,6 +343,9 @@ class BearingViewSet(ApiView, viewsets.GenericViewSet):
         return self.get_paginated_response([s.BearingSerializer.render(b) for b in page])
 
 
+NON_JSON = (CSVRenderer.format, StaticHTMLRenderer.format)
+
+
 class NonJsonAnswersMixin:
     """Views that also answer CSV or HTML: errors stay JSON in the one error format.
 
@@ -349,7 +355,7 @@ class NonJsonAnswersMixin:
 
     def finalize_response(self, request, response, *args, **kwargs):
         renderer = getattr(request, "accepted_renderer", None)
-        if isinstance(response, Response) and not isinstance(renderer, ORJSONRenderer):
+        if isinstance(response, Response) and getattr(renderer, "format", None) in NON_JSON:
             request.accepted_renderer = ORJSONRenderer()
             request.accepted_media_type = ORJSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
@@ -599,6 +605,35 @@ class ExportViewSet(NonJsonAnswersMixin, ApiView, viewsets.ViewSet):
         names = {b["_id"]: b.get("bearing_location", "") for b in bearings}
         names[machine["_id"]] = machine.get("machine_name", "")
         return names, machine.get("machine_name", "")
+
+
+@extend_schema(tags=["machines"])
+class MachineReportViewSet(NonJsonAnswersMixin, ApiView, viewsets.ViewSet):
+    """The printable one-page report of a machine (HTML)."""
+
+    renderer_classes = [StaticHTMLRenderer, *api_settings.DEFAULT_RENDERER_CLASSES]
+    not_found_message = "No machine with this id."
+
+    @extend_schema(
+        summary="Printable machine report (HTML)",
+        description="One page that prints well: the machine, its bearings with their ISO zone "
+        "and latest indicators, open alarms, and per bearing the daily average and maximum "
+        "velocity RMS of the last 30 days over the machine's zone limits (inline SVG).",
+        parameters=[MACHINE_ID, NO_FORMAT_PARAM],
+        responses={
+            (200, StaticHTMLRenderer.media_type): OpenApiResponse(
+                OpenApiTypes.STR, description="An HTML page (no external assets)."
+            ),
+            **_json_errors(ERRORS_400_404),
+        },
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """The report of the machine named in the URL, within the scope; else 404."""
+        pk = self.object_id_or_404(self.kwargs["machine_id"])
+        report = reports.machine_report_get(scope=self.scope, machine_id=pk)
+        if report is None:
+            raise NotFound(self.not_found_message)
+        return HttpResponse(report_html(report), content_type="text/html; charset=utf-8")
 
 
 class HealthView(APIView):

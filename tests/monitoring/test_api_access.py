@@ -46,6 +46,7 @@ def endpoints(f) -> list[str]:
             f"/api/machines/{m.pk}/timeseries",
             f"/api/bearings?machine_id={m.pk}",
             f"/api/export/trends.csv?machine_id={m.pk}",
+            f"/api/machines/{m.pk}/report",
         ]
     urls.append(f"/api/readings/{f.spectrum.reading_id}/fft")
     return urls
@@ -109,6 +110,7 @@ def test_other_customers_objects_are_not_found(fleet_db, who):
             f"/api/machines/{machine.pk}/timeseries",
             f"/api/bearings?machine_id={machine.pk}",
             f"/api/export/trends.csv?machine_id={machine.pk}",
+            f"/api/machines/{machine.pk}/report",
         ):
             response = client.get(url)
             assert response.status_code == expected, (who, url)

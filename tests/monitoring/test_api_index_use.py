@@ -86,6 +86,7 @@ def urls(machines, bearings, readings) -> list[str]:
         f"/api/export/trends.csv?machine_id={m}&{t}",
         f"/api/export/trends.csv?machine_id={m}&bearing_id={b}&interval=hour&{t}",
         f"/api/export/trends.csv?level=area&{t}&tz=Asia/Kolkata",
+        f"/api/machines/{m}/report",
     ]  # fmt: skip
 
 

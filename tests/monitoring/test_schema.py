@@ -21,6 +21,7 @@ EXPECTED_PATHS = {
     "/api/stats": "get",
     "/api/export/readings.csv": "get",
     "/api/export/trends.csv": "get",
+    "/api/machines/{machine_id}/report": "get",
 }
 
 
