@@ -1,5 +1,6 @@
 """Server-rendered SVG charts for the admin (no JavaScript, no CDN: plant networks are offline)."""
 
+import itertools
 from html import escape
 
 import numpy as np
@@ -80,5 +81,94 @@ def spectrum_svg(
                 f'<text x="{x + 2:.1f}" y="{MARGIN_TOP + 10}" fill="#d9534f">{escape(label)}</text>'
             )
     parts.append(f'<polyline fill="none" stroke="#1f6feb" stroke-width="1" points="{points}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+#: Zone fills (A, B, C, D) below, between and above the boundaries: the ISO zone colours of
+#: the admin's status badges, pale so the lines stay readable (also in black-and-white print).
+ZONE_FILLS = ("#e8f5e9", "#f4f9e4", "#fff3e0", "#ffebee")
+SERIES_COLOURS = ("#1f6feb", "#c62828", "#6a737d", "#2e7d32")
+
+
+def trend_svg(
+    series: dict[str, list[tuple]],
+    *,
+    unit: str = "mm/s",
+    boundaries: tuple[float, ...] | None = None,
+    baseline: float | None = None,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    title: str = "Trend",
+) -> str:
+    """An inline SVG line chart of time series (label -> [(datetime, value)]).
+
+    ``boundaries`` (ascending, e.g. the ISO zone limits) shade the zones between them with
+    :data:`ZONE_FILLS`; ``baseline`` draws a dashed reference line. Gaps (no point) are gaps.
+    """
+    points = [(t, v) for values in series.values() for t, v in values if v is not None]
+    if not points:
+        return '<p class="help">No data in this period.</p>'
+    plot_w = width - MARGIN_LEFT - MARGIN_RIGHT
+    plot_h = height - MARGIN_TOP - MARGIN_BOTTOM
+    t0 = min(t for t, _ in points)
+    t_span = (max(t for t, _ in points) - t0).total_seconds() or 1.0
+    # The scale shows every zone boundary (and a bit of the zone above the last one).
+    limits = [b * 1.1 for b in boundaries or ()] + [baseline or 0.0]
+    v_max = max([v for _, v in points] + limits) or 1.0
+
+    def x(t) -> float:
+        return MARGIN_LEFT + (t - t0).total_seconds() / t_span * plot_w
+
+    def y(v: float) -> float:
+        return MARGIN_TOP + plot_h - min(v, v_max) / v_max * plot_h
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        'style="background:#fff;font:11px sans-serif">'
+    ]
+    edges = [0.0, *(boundaries or ()), v_max]
+    for index, (low, high) in enumerate(itertools.pairwise(edges)):
+        if boundaries and low < v_max:
+            fill = ZONE_FILLS[min(index, len(ZONE_FILLS) - 1)]
+            parts.append(
+                f'<rect x="{MARGIN_LEFT}" y="{y(high):.1f}" width="{plot_w}" '
+                f'height="{y(low) - y(high):.1f}" fill="{fill}"/>'
+            )
+    parts.append(
+        f'<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{plot_w}" height="{plot_h}" '
+        'fill="none" stroke="#999"/>'
+    )
+    step = _nice_step(v_max, 4)
+    tick = 0.0
+    while tick <= v_max + 1e-9:
+        parts.append(
+            f'<text x="{MARGIN_LEFT - 4}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>'
+        )
+        tick += step
+    first, last = t0, max(t for t, _ in points)
+    for t, anchor in ((first, "start"), (last, "end")):
+        parts.append(
+            f'<text x="{x(t):.1f}" y="{MARGIN_TOP + plot_h + 16}" text-anchor="{anchor}">'
+            f"{t:%Y-%m-%d}</text>"
+        )
+    parts.append(
+        f'<text x="14" y="{MARGIN_TOP + plot_h / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {MARGIN_TOP + plot_h / 2})">{escape(unit)}</text>'
+    )
+    if baseline is not None:
+        parts.append(
+            f'<line x1="{MARGIN_LEFT}" y1="{y(baseline):.1f}" x2="{MARGIN_LEFT + plot_w}" '
+            f'y2="{y(baseline):.1f}" stroke="#333" stroke-dasharray="4,3"/>'
+        )
+    for index, (label, values) in enumerate(series.items()):
+        colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        coords = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in values if v is not None)
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{coords}"/>'
+            f'<text x="{MARGIN_LEFT + 6 + 110 * index}" y="{MARGIN_TOP + 12}" fill="{colour}">'
+            f"{escape(label)}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)

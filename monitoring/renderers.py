@@ -46,3 +46,18 @@ class ORJSONRenderer(BaseRenderer):
             | orjson.OPT_UTC_Z
         )
         return orjson.dumps(data, default=_default, option=options)
+
+
+class CSVRenderer(BaseRenderer):
+    """``text/csv``: lets a client ask for CSV; the views stream it (monitoring.api.exports).
+
+    Views answer CSV with a streamed response of their own, never through this renderer, and
+    answer errors as JSON (:class:`monitoring.api.views.CsvOrHtmlMixin`); so it never renders.
+    """
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        raise TypeError("CSV answers are streamed by their views, not rendered")

@@ -268,6 +268,8 @@ CACHES = {
 API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=60)
 # Dashboard answers (kpis, trends) are cached this long; ingestion invalidates them at once.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=30)
+# Most rows one CSV export (or data/query as text/csv) may hold; more answers 400 with the count.
+EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=1_000_000)
 
 # --- CORS: the dashboard frontend's origins (none by default) ----------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

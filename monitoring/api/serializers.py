@@ -651,3 +651,91 @@ class StatusTrendQuerySerializer(DashboardQuerySerializer):
         default=7, min_value=1, max_value=90, help_text="Number of days, today included."
     )
     tz = _tz_field("day")
+
+
+# --------------------------------------------------------------------------------------------
+# Exports (CSV) and reports
+# --------------------------------------------------------------------------------------------
+
+DELIMITERS = [",", ";"]
+EXPORT_DAYS = 30
+
+
+def _delimiter_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=DELIMITERS,
+        default=",",
+        help_text="Cell separator: `,` or `;` (European Excel). Decimals always use a point, "
+        "whatever the separator.",
+    )
+
+
+def _bom_field() -> StrictBooleanField:
+    return StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="true: start with a UTF-8 byte order mark (Excel then reads UTF-8).",
+    )
+
+
+class ReadingExportQuerySerializer(ReadingQuerySerializer):
+    """Parameters of ``/api/export/readings.csv``: the data/query filters plus the format."""
+
+    metrics = _multi(
+        "Indicators to write (repeat or comma-separate); default all.",
+        choices=[i.name for i in indicators.INDICATORS],
+    )
+    tz = _tz_field("reading times")
+    delimiter = _delimiter_field()
+    bom = _bom_field()
+
+
+# Every reading field is written (``metrics`` picks the indicators): no ``fields`` parameter.
+del ReadingExportQuerySerializer._declared_fields["fields"]
+
+
+class TrendExportQuerySerializer(serializers.Serializer):
+    """Parameters of ``/api/export/trends.csv``."""
+
+    level = serializers.ChoiceField(
+        choices=["bearing", "area"],
+        required=False,
+        help_text="bearing: per bearing of `machine_id`; area: per customer and area. Default: "
+        "bearing with `machine_id`, else area.",
+    )
+    interval = serializers.ChoiceField(
+        choices=["hour", "day"], default="day", help_text="Bucket: hour, or day in `tz`."
+    )
+    machine_id = ObjectIdParamField(
+        required=False, help_text="Machine id (24-hex); required with level=bearing."
+    )
+    bearing_id = ObjectIdParamField(
+        required=False, help_text="Only this bearing of the machine (24-hex)."
+    )
+    customer = _multi("level=area: customer(s); repeat or comma-separate.")
+    area = _multi("level=area: area(s); repeat or comma-separate.")
+    start = AwareDateTimeField(
+        required=False, help_text=f"Range start (ISO 8601 with offset); end - {EXPORT_DAYS} days."
+    )
+    end = AwareDateTimeField(required=False, help_text="Range end (ISO 8601 with offset); now.")
+    tz = _tz_field("buckets and times")
+    delimiter = _delimiter_field()
+    bom = _bom_field()
+
+    def validate(self, attrs):
+        attrs.setdefault("level", "bearing" if "machine_id" in attrs else "area")
+        if attrs["level"] == "bearing" and "machine_id" not in attrs:
+            raise serializers.ValidationError({"machine_id": ["Required with level=bearing."]})
+        if attrs["level"] == "area" and ("machine_id" in attrs or "bearing_id" in attrs):
+            raise serializers.ValidationError(
+                {"level": ["machine_id and bearing_id apply to level=bearing only."]}
+            )
+        if attrs["level"] == "bearing" and (attrs.get("customer") or attrs.get("area")):
+            raise serializers.ValidationError(
+                {"level": ["customer and area apply to level=area only."]}
+            )
+        attrs["end"] = attrs.get("end") or clock.now()
+        attrs["start"] = attrs.get("start") or attrs["end"] - dt.timedelta(days=EXPORT_DAYS)
+        if attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"start": ["start must not be after end."]})
+        return attrs

@@ -39,6 +39,7 @@ urlpatterns = [
         "machine-latest-readings",
     ),
     route(f"{MACHINE}/timeseries", serve(machines, "timeseries"), "machine-timeseries"),
+    route(f"{MACHINE}/report", serve(views.MachineReportViewSet, "retrieve"), "machine-report"),
     route("bearings", serve(views.BearingViewSet, "list"), "bearing-list"),
     route("data/query", serve(views.ReadingViewSet, "list"), "reading-query"),
     route(
@@ -50,6 +51,8 @@ urlpatterns = [
     route("dashboard/trends/hourly", serve(dashboard, "hourly_trends"), "dashboard-trends-hourly"),
     route("dashboard/trends/status", serve(dashboard, "status_trends"), "dashboard-trends-status"),
     route("stats", views.StatsView.as_view(), "stats"),
+    route(r"export/readings\.csv", serve(views.ExportViewSet, "readings"), "export-readings"),
+    route(r"export/trends\.csv", serve(views.ExportViewSet, "trends"), "export-trends"),
 ]
 
 

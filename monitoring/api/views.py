@@ -12,6 +12,8 @@ import hashlib
 from bson import ObjectId
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -23,15 +25,30 @@ from rest_framework.exceptions import (
     ValidationError,
 )
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import StaticHTMLRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from monitoring import indicators
 from monitoring.access import scope_for
+from monitoring.api import exports as csv_out
 from monitoring.api import serializers as s
 from monitoring.api.fields import OBJECT_ID_SCHEMA, is_object_id
 from monitoring.api.pagination import ReadingCursorPagination, StandardPagination
+from monitoring.api.reports import report_html
 from monitoring.models import Bearing, Machine, Reading, Spectrum
-from monitoring.selectors import catalogue, dashboard, readings, spectra, system, timeseries
+from monitoring.renderers import CSVRenderer, ORJSONRenderer
+from monitoring.selectors import (
+    catalogue,
+    dashboard,
+    exports,
+    readings,
+    reports,
+    spectra,
+    system,
+    timeseries,
+)
 
 MAX_QUERY_VALUE_LENGTH = 2000
 
@@ -326,24 +343,105 @@ class BearingViewSet(ApiView, viewsets.GenericViewSet):
         return self.get_paginated_response([s.BearingSerializer.render(b) for b in page])
 
 
+NON_JSON = (CSVRenderer.format, StaticHTMLRenderer.format)
+
+
+class NonJsonAnswersMixin:
+    """Views that also answer CSV or HTML: errors stay JSON in the one error format.
+
+    Content negotiation may pick a CSV or HTML renderer (the client's ``Accept``), but those
+    answers are written by the views themselves; an error response is rendered as JSON.
+    """
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        renderer = getattr(request, "accepted_renderer", None)
+        if isinstance(response, Response) and getattr(renderer, "format", None) in NON_JSON:
+            request.accepted_renderer = ORJSONRenderer()
+            request.accepted_media_type = ORJSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def _reading_csv(view, query: dict, *, what: str = "readings") -> StreamingHttpResponse:
+    """The readings CSV of a validated export query, streamed (400 over the row limit)."""
+    query = dict(query)
+    fmt = {k: query.pop(k, default) for k, default in EXPORT_FORMAT.items()}
+    metrics = query.pop("metrics", None) or [i.name for i in indicators.INDICATORS]
+    try:
+        plan = exports.reading_export_plan(
+            scope=view.scope, max_rows=settings.EXPORT_MAX_ROWS, **query
+        )
+    except exports.RowLimitExceeded as exc:
+        message = (
+            f"The export holds {exc.rows} readings, more than the limit of {exc.limit} "
+            "(EXPORT_MAX_ROWS); narrow the range or the filters."
+        )
+        raise ValidationError({"start": [message]}) from None
+    docs = exports.reading_export_rows(scope=view.scope, plan=plan)
+    rows = csv_out.reading_rows(docs, plan=plan, metrics=metrics, tz=fmt["tz"])
+    chunks = csv_out.csv_stream(
+        csv_out.reading_header(metrics), rows, delimiter=fmt["delimiter"], bom=fmt["bom"]
+    )
+    name = csv_out.file_name(
+        what, who=_export_owner(view.scope, query), start=query.get("start"),
+        end=query.get("end"), tz=fmt["tz"],
+    )  # fmt: skip
+    return csv_out.csv_response(chunks, name)
+
+
+def _export_owner(scope, query: dict) -> str:
+    """Whose data a file holds, for its name: the one customer, else "all" or "several"."""
+    customers = scope.allowed(query.get("customer"))
+    if customers is None:
+        return "all"
+    return customers[0] if len(customers) == 1 else "several"
+
+
+EXPORT_FORMAT = {"tz": "UTC", "delimiter": ",", "bom": False}
+# DRF's `format` override is left out of the schema: clients choose CSV with `Accept`.
+NO_FORMAT_PARAM = OpenApiParameter("format", exclude=True)
+
+
+def _json_errors(errors: dict) -> dict:
+    """Error responses documented as JSON only (views that also speak CSV or HTML)."""
+    return {(code, ORJSONRenderer.media_type): answer for code, answer in errors.items()}
+
+
+CSV_200 = {
+    (200, CSVRenderer.media_type): OpenApiResponse(
+        OpenApiTypes.STR, description="CSV (UTF-8), streamed as a download."
+    )
+}
+
+
 @extend_schema(tags=["data"])
-class ReadingViewSet(ApiView, viewsets.GenericViewSet):
-    """Readings, newest first, by cursor; never their spectra."""
+class ReadingViewSet(NonJsonAnswersMixin, ApiView, viewsets.GenericViewSet):
+    """Readings, newest first, by cursor; never their spectra. ``Accept: text/csv``: all."""
 
     queryset = Reading.objects.none()
     pagination_class = ReadingCursorPagination
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     query_serializer_classes = {"list": s.ReadingQuerySerializer}
 
     @extend_schema(
         summary="Query readings",
         description="Filtered readings, newest first, with a cursor that stays stable while "
-        "new readings arrive. `fields` picks the returned fields.",
-        parameters=[s.ReadingQuerySerializer],
-        responses={200: s.ReadingFieldsSerializer(many=True), **ERRORS_400},
+        "new readings arrive. `fields` picks the returned fields. With `Accept: text/csv`: "
+        "every matching reading (no pages, oldest first, `fields` ignored) as the CSV of "
+        "`/api/export/readings.csv` with its defaults (UTC, `,`, every indicator), within "
+        "`EXPORT_MAX_ROWS`.",
+        parameters=[s.ReadingQuerySerializer, NO_FORMAT_PARAM],
+        responses={
+            (200, "application/json"): s.ReadingFieldsSerializer(many=True),
+            **CSV_200,
+            **_json_errors(ERRORS_400),
+        },
     )
     def list(self, request, *args, **kwargs):
-        """Readings matching the filters, by cursor (one query per page)."""
+        """Readings matching the filters, by cursor (one query per page); or all, as CSV."""
         filters = dict(self.query)
+        if request.accepted_renderer.format == CSVRenderer.format:
+            filters.pop("fields", None)
+            return _reading_csv(self, filters)
         fields = filters.pop("fields", None)
         only = frozenset(fields) if fields else None
 
@@ -429,6 +527,113 @@ class DashboardViewSet(ApiView, viewsets.ViewSet):
     def status_trends(self, request):
         """Per local day: readings in each status."""
         return self._answer("status", dashboard.status_trends_get, s.StatusTrendSerializer)
+
+
+@extend_schema(tags=["export"])
+class ExportViewSet(NonJsonAnswersMixin, ApiView, viewsets.ViewSet):
+    """CSV downloads of readings and of rollup trends, streamed."""
+
+    renderer_classes = [CSVRenderer, *api_settings.DEFAULT_RENDERER_CLASSES]
+    not_found_message = "No machine with this id."
+    query_serializer_classes = {
+        "readings": s.ReadingExportQuerySerializer,
+        "trends": s.TrendExportQuerySerializer,
+    }
+
+    @extend_schema(
+        summary="Export readings (CSV)",
+        description=(
+            "Every reading matching the `/api/data/query` filters, oldest first (ties by id): "
+            "`time` (ISO 8601 in `tz`), `epoch_ms`, customer, area, machine, bearing, status, "
+            "then each indicator with its unit in the column name (`velocity_rms_mm_s`). "
+            "Always a header row. Text cells starting with `= + - @`, tab or CR are prefixed "
+            "with `'` (spreadsheet formula injection). More than `EXPORT_MAX_ROWS` readings "
+            "answers 400 with the count."
+        ),
+        operation_id="export_readings_csv",
+        parameters=[s.ReadingExportQuerySerializer, NO_FORMAT_PARAM],
+        responses={**CSV_200, **_json_errors(ERRORS_400)},
+    )
+    @action(detail=False, url_path="readings.csv")
+    def readings(self, request):
+        """The readings CSV, streamed from one cursor per time window."""
+        return _reading_csv(self, self.query)
+
+    @extend_schema(
+        summary="Export trends (CSV)",
+        description=(
+            "Hour or day (in `tz`) buckets of the hourly rollups, oldest first, per bearing of "
+            "a machine (`level=bearing`, `machine_id` required) or per customer and area "
+            "(`level=area`, headline indicators only): `bucket_start` (ISO 8601 in `tz`), "
+            "`epoch_ms`, keys, `count`, then avg/min/max of each indicator with its unit. "
+            "Buckets run from the one holding `start` to the one holding `end`."
+        ),
+        operation_id="export_trends_csv",
+        parameters=[s.TrendExportQuerySerializer, NO_FORMAT_PARAM],
+        responses={**CSV_200, **_json_errors(ERRORS_400_404)},
+    )
+    @action(detail=False, url_path="trends.csv")
+    def trends(self, request):
+        """The trends CSV, from rollups only."""
+        query = dict(self.query)
+        fmt = {k: query.pop(k) for k in EXPORT_FORMAT}
+        names, who = {}, _export_owner(self.scope, query)
+        if query["level"] == "bearing":
+            names, who = self._machine_names(query)
+        rows = exports.trend_export_rows(scope=self.scope, tz=fmt["tz"], **query)
+        level = query["level"]
+        chunks = csv_out.csv_stream(
+            csv_out.trend_header(level),
+            csv_out.trend_rows(rows, level=level, tz=fmt["tz"], names=names),
+            delimiter=fmt["delimiter"],
+            bom=fmt["bom"],
+        )
+        name = csv_out.file_name(
+            f"trends_{query['interval']}", who=who, start=query["start"], end=query["end"],
+            tz=fmt["tz"],
+        )  # fmt: skip
+        return csv_out.csv_response(chunks, name)
+
+    def _machine_names(self, query: dict) -> tuple[dict, str]:
+        """Names by id of the machine and its bearings (404 outside the scope), and its name."""
+        machine = catalogue.machine_get(scope=self.scope, machine_id=query["machine_id"])
+        if machine is None:
+            raise NotFound(self.not_found_message)
+        bearings = catalogue.machine_bearings(scope=self.scope, machine_id=machine["_id"])
+        if query.get("bearing_id") and query["bearing_id"] not in {b["_id"] for b in bearings}:
+            raise NotFound("No bearing with this id on this machine.")
+        names = {b["_id"]: b.get("bearing_location", "") for b in bearings}
+        names[machine["_id"]] = machine.get("machine_name", "")
+        return names, machine.get("machine_name", "")
+
+
+@extend_schema(tags=["machines"])
+class MachineReportViewSet(NonJsonAnswersMixin, ApiView, viewsets.ViewSet):
+    """The printable one-page report of a machine (HTML)."""
+
+    renderer_classes = [StaticHTMLRenderer, *api_settings.DEFAULT_RENDERER_CLASSES]
+    not_found_message = "No machine with this id."
+
+    @extend_schema(
+        summary="Printable machine report (HTML)",
+        description="One page that prints well: the machine, its bearings with their ISO zone "
+        "and latest indicators, open alarms, and per bearing the daily average and maximum "
+        "velocity RMS of the last 30 days over the machine's zone limits (inline SVG).",
+        parameters=[MACHINE_ID, NO_FORMAT_PARAM],
+        responses={
+            (200, StaticHTMLRenderer.media_type): OpenApiResponse(
+                OpenApiTypes.STR, description="An HTML page (no external assets)."
+            ),
+            **_json_errors(ERRORS_400_404),
+        },
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """The report of the machine named in the URL, within the scope; else 404."""
+        pk = self.object_id_or_404(self.kwargs["machine_id"])
+        report = reports.machine_report_get(scope=self.scope, machine_id=pk)
+        if report is None:
+            raise NotFound(self.not_found_message)
+        return HttpResponse(report_html(report), content_type="text/html; charset=utf-8")
 
 
 class HealthView(APIView):

@@ -36,6 +36,8 @@ def endpoints(f) -> list[str]:
         "/api/dashboard/trends/hourly",
         "/api/dashboard/trends/status",
         "/api/stats",
+        "/api/export/readings.csv",
+        "/api/export/trends.csv",
     ]
     for m in (f.m1, f.m4):
         urls += [
@@ -43,6 +45,8 @@ def endpoints(f) -> list[str]:
             f"/api/machines/{m.pk}/latest-readings",
             f"/api/machines/{m.pk}/timeseries",
             f"/api/bearings?machine_id={m.pk}",
+            f"/api/export/trends.csv?machine_id={m.pk}",
+            f"/api/machines/{m.pk}/report",
         ]
     urls.append(f"/api/readings/{f.spectrum.reading_id}/fft")
     return urls
@@ -105,6 +109,8 @@ def test_other_customers_objects_are_not_found(fleet_db, who):
             f"/api/machines/{machine.pk}/latest-readings",
             f"/api/machines/{machine.pk}/timeseries",
             f"/api/bearings?machine_id={machine.pk}",
+            f"/api/export/trends.csv?machine_id={machine.pk}",
+            f"/api/machines/{machine.pk}/report",
         ):
             response = client.get(url)
             assert response.status_code == expected, (who, url)
@@ -113,6 +119,25 @@ def test_other_customers_objects_are_not_found(fleet_db, who):
                 assert "Acme" not in response.content.decode()
     fft = client.get(f"/api/readings/{f.spectrum.reading_id}/fft")
     assert fft.status_code == (200 if allowed is None or "Acme" in allowed else 404)
+
+
+@pytest.mark.parametrize("who", ["acme", "globex", "staff"])
+def test_exports_hold_only_the_users_customers(fleet_db, who):
+    client, spec = client_for(who), USERS[who]
+    allowed = spec["customers"]
+
+    def rows(url, **headers) -> list[list[str]]:
+        response = client.get(url, **headers)
+        assert response.status_code == 200, url
+        text = b"".join(response.streaming_content).decode()
+        return [line.split(",") for line in text.splitlines()[1:]]
+
+    readings = rows("/api/export/readings.csv?customer=Acme,Globex")
+    assert len(readings) == spec["readings"]
+    assert allowed is None or {r[2] for r in readings} == set(allowed)
+    assert len(rows("/api/data/query", HTTP_ACCEPT="text/csv")) == spec["readings"]
+    area = rows("/api/export/trends.csv?start=2026-03-01T00:00:00Z&end=2026-03-11T00:00:00Z")
+    assert sum(int(r[4]) for r in area) == spec["readings"]
 
 
 def test_filtering_for_another_customer_returns_nothing(fleet_db):

@@ -19,6 +19,9 @@ EXPECTED_PATHS = {
     "/health": "get",
     "/health/ready": "get",
     "/api/stats": "get",
+    "/api/export/readings.csv": "get",
+    "/api/export/trends.csv": "get",
+    "/api/machines/{machine_id}/report": "get",
 }
 
 
