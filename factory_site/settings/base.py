@@ -320,3 +320,19 @@ METRICS_DB_CACHE_SECONDS = env.int("METRICS_DB_CACHE_SECONDS", default=15)
 # /health/ready reports the last ingestion run as stale past this age (0: no limit); it stays
 # ready either way.
 READINESS_INGESTION_MAX_AGE_S = env.int("READINESS_INGESTION_MAX_AGE_S", default=0)
+
+# --- Alarms ----------------------------------------------------------------------------------
+# A condition that returns within this many minutes of its alarm clearing reopens that alarm
+# (and counts an occurrence) instead of raising a new one.
+ALARM_REOPEN_MINUTES = env.int("ALARM_REOPEN_MINUTES", default=360)
+# The stale-sensor check (`check_stale`), scheduled with the ingestion job (ingest_cron add).
+ALARM_STALE_CRON_SCHEDULE = env("ALARM_STALE_CRON_SCHEDULE", default="*/15 * * * *")
+CRONJOBS.append(
+    (
+        ALARM_STALE_CRON_SCHEDULE,
+        "django.core.management.call_command",
+        ["check_stale"],
+        {},
+        f">> {LOG_DIR / 'alarms_cron.log'} 2>&1",
+    )
+)

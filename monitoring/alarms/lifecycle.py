@@ -1,0 +1,219 @@
+"""Alarm lifecycle writes: raise, escalate, clear, reopen, with audit, safe under concurrency.
+
+One active alarm per subject (bearing and rule) is held by the FULL unique index on
+``open_key``: an active alarm's key is its subject, a cleared or closed one's is ``~`` + its
+id. Two evaluators raising the same subject at the same moment both try to insert; the loser's
+insert collides and it updates the winner's alarm instead, so there is never a duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bson import ObjectId
+from django.conf import settings
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from monitoring import clock
+from monitoring.alarms import rules
+from monitoring.alarms.models import Alarm, AuditEvent
+from monitoring.models import Machine
+from monitoring.mongo import collection
+
+SYSTEM = "system"
+#: How often a raise retries after losing a race on the unique key (each loss means another
+#: writer just changed the alarm, so one more round sees it).
+_RACE_ROUNDS = 5
+
+
+@dataclass(frozen=True)
+class Change:
+    """One lifecycle step, what digests and metrics report."""
+
+    kind: str  # new, reopened, escalated, deescalated, cleared
+    alarm_id: ObjectId
+    customer: str
+    machine_id: ObjectId | None
+    severity: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class Signal:
+    """What a rule asks of a subject: a severity (None: the condition is gone) with evidence."""
+
+    subject: str
+    rule_type: str
+    rule_id: str
+    severity: str | None
+    at: dt.datetime
+    owner: Mapping  # customer, area, machine_id, bearing_id
+    evidence: Mapping
+    reading_id: ObjectId | None = None
+    value: float | None = None
+
+
+def subject_key(bearing_id, rule_key: str) -> str:
+    """The subject of a bearing's alarm under one rule (and indicator)."""
+    return f"{bearing_id}:{rule_key}"
+
+
+def audit_record(
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id,
+    customer: str = "",
+    before: Mapping | None = None,
+    after: Mapping | None = None,
+    at: dt.datetime | None = None,
+) -> None:
+    """Append one audit entry (never updated or deleted)."""
+    collection(AuditEvent).insert_one({
+        "at": at or clock.now(), "actor": actor, "action": action, "object_type": object_type,
+        "object_id": str(object_id), "customer": customer or "",
+        "before": dict(before or {}), "after": dict(after or {}),
+    })  # fmt: skip
+
+
+def _step(kind: str, doc: Mapping, severity: str, at: dt.datetime, actor: str = SYSTEM) -> dict:
+    return {"at": at, "step": kind, "severity": severity, "by": actor}
+
+
+def _change(kind: str, doc: Mapping, severity: str) -> Change:
+    return Change(kind, doc["_id"], doc.get("customer", ""), doc.get("machine_id"), severity,
+                  doc["subject"])  # fmt: skip
+
+
+def alarm_signal(signal: Signal) -> Change | None:
+    """Apply a rule's verdict to its subject: raise, reopen, escalate, de-escalate or clear."""
+    if signal.severity is None:
+        return _clear(signal.subject, at=signal.at, reading_id=signal.reading_id)
+    for _ in range(_RACE_ROUNDS):
+        active = collection(Alarm).find_one({"open_key": signal.subject})
+        if active is not None:
+            return _update_active(active, signal)
+        try:
+            return _reopen(signal) or _insert(signal)
+        except DuplicateKeyError:
+            continue  # another evaluator raised it just now: update theirs
+    raise RuntimeError(f"alarm {signal.subject} kept changing under {_RACE_ROUNDS} attempts")
+
+
+def _insert(signal: Signal) -> Change:
+    owner = signal.owner
+    doc = {
+        "_id": ObjectId(), "customer": owner.get("customer", ""), "area": owner.get("area", ""),
+        "machine_id": owner.get("machine_id"), "bearing_id": owner.get("bearing_id"),
+        "rule_type": signal.rule_type, "rule_id": signal.rule_id, "subject": signal.subject,
+        "open_key": signal.subject, "severity": signal.severity, "state": Alarm.State.ACTIVE,
+        "acknowledged": False, "closed": False, "resolution": "", "raised_at": signal.at,
+        "updated_at": signal.at, "acknowledged_at": None, "acknowledged_by": "",
+        "cleared_at": None, "cleared_by": "", "closed_at": None, "closed_by": "",
+        "assignee": "", "trigger_reading_id": signal.reading_id,
+        "worst_reading_id": signal.reading_id, "worst_value": signal.value,
+        "evidence": dict(signal.evidence), "occurrences": 1, "comments": [], "version": 1,
+    }  # fmt: skip
+    doc["history"] = [_step("raised", doc, signal.severity, signal.at)]
+    collection(Alarm).insert_one(doc)
+    _audit(doc, "raise", after={"severity": signal.severity, "state": "active"}, at=signal.at)
+    return _change("new", doc, signal.severity)
+
+
+def _reopen(signal: Signal) -> Change | None:
+    """Reactivate the subject's alarm that cleared within ALARM_REOPEN_MINUTES, if any."""
+    since = signal.at - dt.timedelta(minutes=settings.ALARM_REOPEN_MINUTES)
+    # (subject, -cleared_at) index: the subject and the range, nothing else in the filter.
+    recent = collection(Alarm).find({"subject": signal.subject, "cleared_at": {"$gte": since}})
+    candidates = [d for d in recent if not d.get("closed") and d["state"] == "cleared"]
+    if not candidates:
+        return None
+    doc = max(candidates, key=lambda d: d["cleared_at"])
+    # Raises DuplicateKeyError when another evaluator raised the subject meanwhile.
+    updated = collection(Alarm).find_one_and_update(
+        {"_id": doc["_id"]},
+        {
+            "$set": {"open_key": signal.subject, "state": Alarm.State.ACTIVE,
+                     "severity": signal.severity, "updated_at": signal.at,
+                     "cleared_at": None, "cleared_by": "", "evidence": dict(signal.evidence)},
+            "$inc": {"occurrences": 1, "version": 1},
+            "$push": {"history": _step("reopened", doc, signal.severity, signal.at)},
+        },
+        return_document=ReturnDocument.AFTER,
+    )  # fmt: skip
+    _audit(updated, "reopen", before={"state": "cleared"},
+           after={"state": "active", "severity": signal.severity}, at=signal.at)  # fmt: skip
+    return _change("reopened", updated, signal.severity)
+
+
+def _update_active(doc: Mapping, signal: Signal) -> Change | None:
+    """Escalate or de-escalate in place; keep the worst reading. None when nothing moved."""
+    fields: dict = {}
+    if signal.value is not None and (
+        doc.get("worst_value") is None or signal.value > doc["worst_value"]
+    ):
+        fields.update(worst_value=signal.value, worst_reading_id=signal.reading_id)
+    moved = signal.severity != doc["severity"]
+    if not fields and not moved:
+        return None
+    update: dict = {"$set": {**fields, "updated_at": signal.at}}
+    if moved:
+        update["$set"].update(severity=signal.severity, evidence=dict(signal.evidence))
+        update["$inc"] = {"version": 1}
+        up = rules.SEVERITY_RANK[signal.severity] > rules.SEVERITY_RANK[doc["severity"]]
+        kind = "escalated" if up else "deescalated"
+        update["$push"] = {"history": _step(kind, doc, signal.severity, signal.at)}
+    collection(Alarm).update_one({"open_key": signal.subject}, update)
+    if not moved:
+        return None
+    _audit(doc, kind[:-1] if kind.endswith("d") else kind, before={"severity": doc["severity"]},
+           after={"severity": signal.severity}, at=signal.at)  # fmt: skip
+    return _change(kind, doc, signal.severity)
+
+
+def _clear(subject: str, *, at: dt.datetime, reading_id=None, actor: str = SYSTEM) -> Change | None:
+    """The condition is gone: the active alarm of the subject clears (releases its key)."""
+    doc = collection(Alarm).find_one({"open_key": subject})
+    if doc is None:
+        return None
+    result = collection(Alarm).update_one(
+        {"open_key": subject},
+        {
+            "$set": {"state": Alarm.State.CLEARED, "open_key": f"~{doc['_id']}",
+                     "cleared_at": at, "cleared_by": actor, "updated_at": at},
+            "$inc": {"version": 1},
+            "$push": {"history": {**_step("cleared", doc, doc["severity"], at, actor),
+                                  "reading_id": reading_id}},
+        },
+    )  # fmt: skip
+    if not result.modified_count:
+        return None  # someone else cleared it first
+    _audit(doc, "clear", before={"state": "active"}, after={"state": "cleared"}, at=at, actor=actor)
+    return _change("cleared", doc, doc["severity"])
+
+
+def _audit(doc: Mapping, action: str, *, before=None, after=None, at=None, actor=SYSTEM) -> None:
+    audit_record(
+        actor=actor, action=action, object_type="alarm", object_id=doc["_id"],
+        customer=doc.get("customer", ""), before=before, after=after, at=at,
+    )  # fmt: skip
+
+
+def machine_alarm_counts_refresh(machine_ids: Iterable) -> None:
+    """Recompute machines' denormalized active alarms by severity (lists stay one find)."""
+    machines = collection(Machine)
+    for machine_id in {m for m in machine_ids if m is not None}:
+        counts = dict.fromkeys(rules.SEVERITIES, 0)
+        # The (machine_id, state) index serves this exactly.
+        for doc in collection(Alarm).find(
+            {"machine_id": machine_id, "state": Alarm.State.ACTIVE}, {"severity": 1}
+        ):
+            counts[doc["severity"]] = counts.get(doc["severity"], 0) + 1
+        machines.update_one(
+            {"_id": machine_id},
+            {"$set": {"open_alarms": counts, "open_alarm_count": sum(counts.values())}},
+        )
