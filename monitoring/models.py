@@ -440,4 +440,10 @@ class DataVersion(models.Model):
 
 
 # Alarm models live in their subpackage; importing them here registers them in this app.
-from monitoring.alarms.models import Alarm, AlarmRule, AuditEvent, Baseline  # noqa: E402,F401
+from monitoring.alarms.models import (  # noqa: E402,F401
+    Alarm,
+    AlarmRecipient,
+    AlarmRule,
+    AuditEvent,
+    Baseline,
+)

@@ -336,3 +336,15 @@ CRONJOBS.append(
         f">> {LOG_DIR / 'alarms_cron.log'} 2>&1",
     )
 )
+# Digests: email through Django's backend (EMAIL_* below), and optional signed webhooks.
+ALARM_EMAIL_FROM = env("ALARM_EMAIL_FROM", default="alarms@localhost")
+ALARM_WEBHOOK_TIMEOUT_S = env.float("ALARM_WEBHOOK_TIMEOUT_S", default=5.0)
+ALARM_WEBHOOK_ATTEMPTS = env.int("ALARM_WEBHOOK_ATTEMPTS", default=3)
+ALARM_WEBHOOK_BACKOFF_S = env.float("ALARM_WEBHOOK_BACKOFF_S", default=1.0)
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)

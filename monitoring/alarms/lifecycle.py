@@ -197,9 +197,11 @@ def _clear(subject: str, *, at: dt.datetime, reading_id=None, actor: str = SYSTE
 
 
 def _audit(doc: Mapping, action: str, *, before=None, after=None, at=None, actor=SYSTEM) -> None:
+    """Audit a step when it is written (wall clock); ``at``, the event's time, goes in ``after``."""
+    after = {**(after or {}), **({"event_at": at} if at is not None else {})}
     audit_record(
         actor=actor, action=action, object_type="alarm", object_id=doc["_id"],
-        customer=doc.get("customer", ""), before=before, after=after, at=at,
+        customer=doc.get("customer", ""), before=before, after=after,
     )  # fmt: skip
 
 

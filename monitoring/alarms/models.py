@@ -163,3 +163,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}"
+
+
+class AlarmRecipient(models.Model):
+    """Who is told about a customer's alarms: an email address and/or a signed webhook."""
+
+    customer = models.CharField(max_length=100)
+    email = models.EmailField(blank=True, default="")
+    webhook_url = models.URLField(blank=True, default="")
+    webhook_secret = models.CharField(
+        max_length=200, blank=True, default="", help_text="Key of the HMAC-SHA256 signature."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "alarm_recipients"
+        indexes = [models.Index(fields=["customer"], name="alarm_recipient_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.customer}: {self.email or self.webhook_url}"

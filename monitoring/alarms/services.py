@@ -21,7 +21,6 @@ from pymongo import UpdateOne
 from monitoring import clock, indicators
 from monitoring.alarms import rules
 from monitoring.alarms.lifecycle import (
-    SYSTEM,
     Change,
     Signal,
     alarm_signal,
@@ -29,7 +28,7 @@ from monitoring.alarms.lifecycle import (
     machine_alarm_counts_refresh,
     subject_key,
 )
-from monitoring.alarms.models import Alarm, AlarmRule, Baseline
+from monitoring.alarms.models import Alarm, AlarmRule, AuditEvent, Baseline
 from monitoring.models import Bearing, BearingHourlyRollup, Machine
 from monitoring.mongo import collection, path_value, utc
 
@@ -304,4 +303,100 @@ def baseline_reset(*, bearing_id: ObjectId, actor: str) -> None:
                  before={"values": before.get("values") or {}}, after={"values": {}})  # fmt: skip
 
 
-__all__ = ["SYSTEM", "alarms_evaluate", "baseline_reset", "rules_resolve"]
+INGESTION_SUBJECT = "ingestion"
+
+
+def _ingestion_outage_active() -> bool:
+    return collection(Alarm).find_one({"open_key": INGESTION_SUBJECT}, {"_id": 1}) is not None
+
+
+def alarms_stale_check(*, now: dt.datetime | None = None) -> list[Change]:
+    """Raise or escalate stale-sensor alarms of bearings silent for 36 h (warning) / 72 h.
+
+    Reads only bearings silent past the shortest threshold (the ``last_reading_at`` index).
+    While the ingestion outage alarm is active, no stale alarm is raised or escalated: the
+    outage explains the silence (inhibition). A bearing's next valid reading clears its alarm.
+    """
+    now = now or clock.now()
+    if _ingestion_outage_active():
+        return []
+    warning_hours = rules.DEFAULT_PARAMS[rules.STALE]["warning_hours"]
+    overrides = list(collection(AlarmRule).find({"rule_type": rules.STALE}))
+    shortest = min([warning_hours, *(o.get("params", {}).get("warning_hours", warning_hours)
+                                     for o in overrides)])  # fmt: skip
+    silent = list(collection(Bearing).find(
+        {"last_reading_at": {"$lte": now - dt.timedelta(hours=shortest)}},
+        {"machine_id": 1, "last_reading_at": 1, "last_reading_id": 1},
+    ))  # fmt: skip
+    machine_ids = list({b["machine_id"] for b in silent})
+    machines = {m["_id"]: m for m in collection(Machine).find(
+        {"_id": {"$in": machine_ids}},
+        {"customer": 1, "area": 1, "machine_type": 1},
+    )} if machine_ids else {}  # fmt: skip
+    signals = []
+    for bearing in silent:
+        machine = machines.get(bearing["machine_id"], {"_id": bearing["machine_id"]})
+        rule_id, params, enabled = rules_resolve(
+            rules.STALE, machine=machine, bearing_id=bearing["_id"], overrides=overrides
+        )
+        last = utc(bearing["last_reading_at"])
+        severity = rules.stale_severity(last, now=now, params=params) if enabled else None
+        owner = {"customer": machine.get("customer", ""), "area": machine.get("area", ""),
+                 "machine_id": bearing["machine_id"], "bearing_id": bearing["_id"]}  # fmt: skip
+        hours = (now - last).total_seconds() / 3600
+        threshold = params["alert_hours"] if severity == rules.ALERT else params["warning_hours"]
+        signals.append(Signal(
+            subject=subject_key(bearing["_id"], rules.STALE), rule_type=rules.STALE,
+            rule_id=rule_id, severity=severity, at=now, owner=owner,
+            evidence={"value": round(hours, 1), "threshold": threshold, "unit": "h",
+                      "last_reading_at": _iso(last)},
+            reading_id=bearing.get("last_reading_id"),
+        ))  # fmt: skip
+    return _apply(signals)
+
+
+def alarms_ingestion_outcome(*, failed: bool, vendor_unreachable: bool, error: str = "",
+                             now: dt.datetime | None = None) -> list[Change]:  # fmt: skip
+    """After an ingestion run: raise the outage alarm when the vendor was unreachable, clear it
+    when a run completed (a run that failed otherwise leaves it as it is)."""
+    now = now or clock.now()
+    if vendor_unreachable:
+        severity = rules.ALERT
+    elif not failed:
+        severity = None
+    else:
+        return []
+    signal = Signal(subject=INGESTION_SUBJECT, rule_type=rules.INGESTION, rule_id="",
+                    severity=severity, at=now, owner={},
+                    evidence={"error": error[:500]})  # fmt: skip
+    return _apply([signal])
+
+
+def alarms_after_run(*, started_at: dt.datetime, failed: bool, vendor_unreachable: bool,
+                     error: str = "") -> int:  # fmt: skip
+    """After an ingestion run: the outage alarm, then one digest per customer of what the run
+    changed (read back from the audit trail: batches were evaluated on the writer thread)."""
+    from monitoring.alarms.digest import digests_send
+
+    alarms_ingestion_outcome(failed=failed, vendor_unreachable=vendor_unreachable, error=error)
+    return digests_send(changes=changes_since(started_at))
+
+
+def changes_since(since: dt.datetime) -> list[Change]:
+    """The system's alarm steps audited since a time, as changes (the (-at, -_id) index)."""
+    kinds = {"raise": "new", "reopen": "reopened", "escalate": "escalated", "clear": "cleared"}
+    events = collection(AuditEvent).find(
+        {"at": {"$gte": since}}, {"action": 1, "object_id": 1, "object_type": 1}
+    )
+    wanted = [e for e in events if e["object_type"] == "alarm" and e["action"] in kinds]
+    ids = list({ObjectId(e["object_id"]) for e in wanted})
+    alarms = {a["_id"]: a for a in collection(Alarm).find(
+        {"_id": {"$in": ids}}, {"customer": 1, "machine_id": 1, "severity": 1, "subject": 1}
+    )} if ids else {}  # fmt: skip
+    changes = []
+    for e in wanted:
+        a = alarms.get(ObjectId(e["object_id"]))
+        if a is not None:
+            changes.append(Change(kinds[e["action"]], a["_id"], a.get("customer", ""),
+                                  a.get("machine_id"), a["severity"], a["subject"]))  # fmt: skip
+    return changes
