@@ -410,8 +410,8 @@ class CustomerAccess(models.Model):
         ENGINEER = "engineer", "Engineer (acts on alarms)"
 
     role = models.CharField(
-        max_length=10, choices=Role.choices, default=Role.VIEWER,
-        help_text="Engineers may acknowledge, assign, comment on and close their alarms.",
+        max_length=10, choices=Role.choices, default=Role.VIEWER, blank=True,
+        help_text="Engineers act on alarms (ack, assign, comment, close); empty is viewer.",
     )  # fmt: skip
 
     class Meta:

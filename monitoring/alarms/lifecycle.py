@@ -89,18 +89,39 @@ def _change(kind: str, doc: Mapping, severity: str) -> Change:
                   doc["subject"])  # fmt: skip
 
 
+class Moved(Exception):
+    """The alarm changed since it was read (its revision moved on): re-read and retry."""
+
+
+def cas_update(doc: Mapping, update: dict) -> dict:
+    """Apply ``update`` if ``doc`` is still the stored revision; the new document, else Moved.
+
+    The filter is the one indexed ``revision`` field (``id:version``), so the compare-and-set
+    is a single index lookup on SecantusDB too.
+    """
+    version = doc["version"] + 1
+    update = {**update, "$set": {**update.get("$set", {}), "version": version,
+                                 "revision": f"{doc['_id']}:{version}"}}  # fmt: skip
+    updated = collection(Alarm).find_one_and_update(
+        {"revision": doc["revision"]}, update, return_document=ReturnDocument.AFTER
+    )
+    if updated is None:
+        raise Moved(str(doc["_id"]))
+    return updated
+
+
 def alarm_signal(signal: Signal) -> Change | None:
     """Apply a rule's verdict to its subject: raise, reopen, escalate, de-escalate or clear."""
-    if signal.severity is None:
-        return _clear(signal.subject, at=signal.at, reading_id=signal.reading_id)
     for _ in range(_RACE_ROUNDS):
-        active = collection(Alarm).find_one({"open_key": signal.subject})
-        if active is not None:
-            return _update_active(active, signal)
         try:
+            if signal.severity is None:
+                return _clear(signal.subject, at=signal.at, reading_id=signal.reading_id)
+            active = collection(Alarm).find_one({"open_key": signal.subject})
+            if active is not None:
+                return _update_active(active, signal)
             return _reopen(signal) or _insert(signal)
-        except DuplicateKeyError:
-            continue  # another evaluator raised it just now: update theirs
+        except (DuplicateKeyError, Moved):
+            continue  # another writer changed the subject just now: look again
     raise RuntimeError(f"alarm {signal.subject} kept changing under {_RACE_ROUNDS} attempts")
 
 
@@ -118,6 +139,7 @@ def _insert(signal: Signal) -> Change:
         "worst_reading_id": signal.reading_id, "worst_value": signal.value,
         "evidence": dict(signal.evidence), "occurrences": 1, "comments": [], "version": 1,
     }  # fmt: skip
+    doc["revision"] = f"{doc['_id']}:1"
     doc["history"] = [_step("raised", doc, signal.severity, signal.at)]
     collection(Alarm).insert_one(doc)
     _audit(doc, "raise", after={"severity": signal.severity, "state": "active"}, at=signal.at)
@@ -133,18 +155,15 @@ def _reopen(signal: Signal) -> Change | None:
     if not candidates:
         return None
     doc = max(candidates, key=lambda d: d["cleared_at"])
-    # Raises DuplicateKeyError when another evaluator raised the subject meanwhile.
-    updated = collection(Alarm).find_one_and_update(
-        {"_id": doc["_id"]},
-        {
-            "$set": {"open_key": signal.subject, "state": Alarm.State.ACTIVE,
-                     "severity": signal.severity, "updated_at": signal.at,
-                     "cleared_at": None, "cleared_by": "", "evidence": dict(signal.evidence)},
-            "$inc": {"occurrences": 1, "version": 1},
-            "$push": {"history": _step("reopened", doc, signal.severity, signal.at)},
-        },
-        return_document=ReturnDocument.AFTER,
-    )  # fmt: skip
+    # DuplicateKeyError when another evaluator raised the subject meanwhile, Moved when
+    # someone closed this alarm: either way the caller looks again.
+    updated = cas_update(doc, {
+        "$set": {"open_key": signal.subject, "state": Alarm.State.ACTIVE,
+                 "severity": signal.severity, "updated_at": signal.at,
+                 "cleared_at": None, "cleared_by": "", "evidence": dict(signal.evidence)},
+        "$inc": {"occurrences": 1},
+        "$push": {"history": _step("reopened", doc, signal.severity, signal.at)},
+    })  # fmt: skip
     _audit(updated, "reopen", before={"state": "cleared"},
            after={"state": "active", "severity": signal.severity}, at=signal.at)  # fmt: skip
     return _change("reopened", updated, signal.severity)
@@ -163,14 +182,13 @@ def _update_active(doc: Mapping, signal: Signal) -> Change | None:
     update: dict = {"$set": {**fields, "updated_at": signal.at}}
     if moved:
         update["$set"].update(severity=signal.severity, evidence=dict(signal.evidence))
-        update["$inc"] = {"version": 1}
         up = rules.SEVERITY_RANK[signal.severity] > rules.SEVERITY_RANK[doc["severity"]]
         kind = "escalated" if up else "deescalated"
         update["$push"] = {"history": _step(kind, doc, signal.severity, signal.at)}
-    collection(Alarm).update_one({"open_key": signal.subject}, update)
+    cas_update(doc, update)
     if not moved:
         return None
-    _audit(doc, kind[:-1] if kind.endswith("d") else kind, before={"severity": doc["severity"]},
+    _audit(doc, kind[:-1], before={"severity": doc["severity"]},
            after={"severity": signal.severity}, at=signal.at)  # fmt: skip
     return _change(kind, doc, signal.severity)
 
@@ -180,20 +198,19 @@ def _clear(subject: str, *, at: dt.datetime, reading_id=None, actor: str = SYSTE
     doc = collection(Alarm).find_one({"open_key": subject})
     if doc is None:
         return None
-    result = collection(Alarm).update_one(
-        {"open_key": subject},
-        {
-            "$set": {"state": Alarm.State.CLEARED, "open_key": f"~{doc['_id']}",
-                     "cleared_at": at, "cleared_by": actor, "updated_at": at},
-            "$inc": {"version": 1},
-            "$push": {"history": {**_step("cleared", doc, doc["severity"], at, actor),
-                                  "reading_id": reading_id}},
-        },
-    )  # fmt: skip
-    if not result.modified_count:
-        return None  # someone else cleared it first
+    cas_update(doc, _clearing(doc, at=at, actor=actor, reading_id=reading_id))
     _audit(doc, "clear", before={"state": "active"}, after={"state": "cleared"}, at=at, actor=actor)
     return _change("cleared", doc, doc["severity"])
+
+
+def _clearing(doc: Mapping, *, at: dt.datetime, actor: str, reading_id=None) -> dict:
+    """The update that clears an active alarm and releases its subject's key."""
+    return {
+        "$set": {"state": Alarm.State.CLEARED, "open_key": f"~{doc['_id']}",
+                 "cleared_at": at, "cleared_by": actor, "updated_at": at},
+        "$push": {"history": {**_step("cleared", doc, doc["severity"], at, actor),
+                              "reading_id": reading_id}},
+    }  # fmt: skip
 
 
 def _audit(doc: Mapping, action: str, *, before=None, after=None, at=None, actor=SYSTEM) -> None:
@@ -219,3 +236,90 @@ def machine_alarm_counts_refresh(machine_ids: Iterable) -> None:
             {"_id": machine_id},
             {"$set": {"open_alarms": counts, "open_alarm_count": sum(counts.values())}},
         )
+
+
+# --- People's actions (API, admin) -------------------------------------------------------------
+
+ACTIONS = ("ack", "clear", "close", "assign", "comment")
+
+
+class Conflict(Exception):
+    """The alarm is not in the state (or version) the action expects: HTTP 409."""
+
+
+def _allowed(doc: Mapping, action: str) -> str | None:
+    """Why ``action`` cannot apply to the alarm as stored (None: it can)."""
+    if doc.get("closed") and action != "comment":
+        return "The alarm is closed."
+    if action == "ack" and doc.get("acknowledged"):
+        return "The alarm is already acknowledged."
+    if action == "clear" and doc["state"] != Alarm.State.ACTIVE:
+        return "The alarm is not active."
+    return None
+
+
+def _action_update(doc: Mapping, action: str, actor: str, now: dt.datetime, **args) -> dict:
+    if action == "ack":
+        return {
+            "$set": {"acknowledged": True, "acknowledged_at": now, "acknowledged_by": actor},
+            "$push": {"history": _step("acknowledged", doc, doc["severity"], now, actor)},
+        }
+    if action == "clear":
+        return _clearing(doc, at=now, actor=actor)
+    if action == "close":
+        update = (
+            _clearing(doc, at=now, actor=actor)
+            if doc["state"] == "active"
+            else {
+                "$set": {},
+                "$push": {"history": _step("closed", doc, doc["severity"], now, actor)},
+            }
+        )
+        update["$set"].update(
+            closed=True,
+            closed_at=now,
+            closed_by=actor,
+            resolution=args["resolution"],
+            open_key=f"~{doc['_id']}",
+        )
+        return update
+    if action == "assign":
+        return {
+            "$set": {"assignee": args["assignee"]},
+            "$push": {
+                "history": {
+                    **_step("assigned", doc, doc["severity"], now, actor),
+                    "assignee": args["assignee"],
+                }
+            },
+        }
+    return {"$push": {"comments": {"at": now, "by": actor, "text": args["text"]}}}  # comment
+
+
+def alarm_act(*, alarm_id: ObjectId, action: str, actor: str, expected_version: int,
+              **args) -> dict:  # fmt: skip
+    """A person's step on an alarm, compare-and-set on its version; the alarm after it.
+
+    Raises LookupError for an unknown alarm and Conflict when the alarm moved on (another
+    version) or its state does not allow the action. Every step is audited.
+    """
+    doc = collection(Alarm).find_one({"_id": alarm_id})
+    if doc is None:
+        raise LookupError(str(alarm_id))
+    if doc["version"] != expected_version:
+        raise Conflict(f"The alarm is at version {doc['version']}, not {expected_version}.")
+    reason = _allowed(doc, action)
+    if reason:
+        raise Conflict(reason)
+    now = clock.now()
+    try:
+        updated = cas_update(doc, _action_update(doc, action, actor, now, **args))
+    except Moved:
+        raise Conflict("The alarm changed meanwhile; reload it.") from None
+    keys = ("state", "acknowledged", "closed", "resolution", "assignee", "version")
+    _audit(doc, action, actor=actor, before={k: doc.get(k) for k in keys},
+           after={**{k: updated.get(k) for k in keys}, **({"text": args["text"]}
+                  if action == "comment" else {})})  # fmt: skip
+    if doc["state"] != updated["state"]:
+        machine_alarm_counts_refresh([doc.get("machine_id")])
+    return updated

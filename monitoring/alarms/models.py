@@ -98,6 +98,9 @@ class Alarm(models.Model):
     comments = models.JSONField(default=list, blank=True)
     #: Bumped by every change: API transitions are compare-and-set on it.
     version = models.PositiveIntegerField(default=1)
+    #: ``id:version``, kept in step with ``version``: a compare-and-set filters on this one
+    #: indexed field (SecantusDB scans for any filter adding a predicate to ``_id``).
+    revision = models.CharField(max_length=40, blank=True, default="", db_index=True)
 
     class Meta:
         db_table = "alarms"

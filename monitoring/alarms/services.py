@@ -400,3 +400,31 @@ def changes_since(since: dt.datetime) -> list[Change]:
             changes.append(Change(kinds[e["action"]], a["_id"], a.get("customer", ""),
                                   a.get("machine_id"), a["severity"], a["subject"]))  # fmt: skip
     return changes
+
+
+RULE_FIELDS = ("rule_type", "scope", "target", "enabled", "params")
+
+
+def rule_save(*, actor: str, fields: Mapping, rule_id: ObjectId | None = None) -> dict:
+    """Create or replace a rule override; audited with before and after."""
+    from pymongo.errors import DuplicateKeyError
+
+    from monitoring.alarms.lifecycle import Conflict
+
+    values = {k: fields[k] for k in RULE_FIELDS if k in fields}
+    values["updated_at"] = clock.now()
+    rules_coll = collection(AlarmRule)
+    before = rules_coll.find_one({"_id": rule_id}) if rule_id is not None else None
+    try:
+        if rule_id is None:
+            rule_id = rules_coll.insert_one(values).inserted_id
+        else:
+            rules_coll.update_one({"_id": rule_id}, {"$set": values})
+    except DuplicateKeyError:
+        raise Conflict("An override for this rule type, scope and target exists.") from None
+    after = rules_coll.find_one({"_id": rule_id})
+    audit_record(actor=actor, action="rule_change" if before else "rule_create",
+                 object_type="alarm_rule", object_id=rule_id,
+                 before={k: (before or {}).get(k) for k in RULE_FIELDS},
+                 after={k: after.get(k) for k in RULE_FIELDS})  # fmt: skip
+    return after

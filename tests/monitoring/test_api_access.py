@@ -36,6 +36,10 @@ def endpoints(f) -> list[str]:
         "/api/dashboard/trends/hourly",
         "/api/dashboard/trends/status",
         "/api/stats",
+        "/api/alarms",
+        "/api/alarms/summary",
+        "/api/alarm-rules",
+        "/api/audit",
     ]
     for m in (f.m1, f.m4):
         urls += [
