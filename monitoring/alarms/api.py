@@ -88,7 +88,7 @@ class EvidenceSerializer(DocumentSerializer):
 class StepSerializer(DocumentSerializer):
     """One step of an alarm's history."""
 
-    at = AwareDateTimeField()
+    at = serializers.CharField(help_text="ISO 8601, UTC (Z).")
     step = serializers.CharField(help_text="raised, escalated, deescalated, cleared, ...")
     severity = serializers.CharField()
     by = serializers.CharField()
@@ -97,7 +97,7 @@ class StepSerializer(DocumentSerializer):
 class CommentSerializer(DocumentSerializer):
     """A comment on an alarm."""
 
-    at = AwareDateTimeField()
+    at = serializers.CharField(help_text="ISO 8601, UTC (Z).")
     by = serializers.CharField()
     text = serializers.CharField()
 

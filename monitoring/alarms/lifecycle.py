@@ -80,8 +80,18 @@ def audit_record(
     })  # fmt: skip
 
 
+def iso(value: dt.datetime | None) -> str | None:
+    """A time inside a JSON field (history, comments, evidence, audit), as ISO 8601 UTC text:
+    JSON fields hold plain JSON, which the ORM (and the admin) can load back."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 def _step(kind: str, doc: Mapping, severity: str, at: dt.datetime, actor: str = SYSTEM) -> dict:
-    return {"at": at, "step": kind, "severity": severity, "by": actor}
+    return {"at": iso(at), "step": kind, "severity": severity, "by": actor}
 
 
 def _change(kind: str, doc: Mapping, severity: str) -> Change:
@@ -215,7 +225,7 @@ def _clearing(doc: Mapping, *, at: dt.datetime, actor: str, reading_id=None) -> 
 
 def _audit(doc: Mapping, action: str, *, before=None, after=None, at=None, actor=SYSTEM) -> None:
     """Audit a step when it is written (wall clock); ``at``, the event's time, goes in ``after``."""
-    after = {**(after or {}), **({"event_at": at} if at is not None else {})}
+    after = {**(after or {}), **({"event_at": iso(at)} if at is not None else {})}
     audit_record(
         actor=actor, action=action, object_type="alarm", object_id=doc["_id"],
         customer=doc.get("customer", ""), before=before, after=after,
@@ -293,7 +303,7 @@ def _action_update(doc: Mapping, action: str, actor: str, now: dt.datetime, **ar
                 }
             },
         }
-    return {"$push": {"comments": {"at": now, "by": actor, "text": args["text"]}}}  # comment
+    return {"$push": {"comments": {"at": iso(now), "by": actor, "text": args["text"]}}}
 
 
 def alarm_act(*, alarm_id: ObjectId, action: str, actor: str, expected_version: int,

@@ -25,6 +25,7 @@ from monitoring.alarms.lifecycle import (
     Signal,
     alarm_signal,
     audit_record,
+    iso,
     machine_alarm_counts_refresh,
     subject_key,
 )
@@ -131,7 +132,7 @@ class _BearingEvaluation:
         severity = decision.severity if enabled else None
         evidence = {"value": value, "threshold": decision.threshold, "zone": decision.zone,
                     "unit": "mm/s", "indicator": VELOCITY,
-                    "at": _iso(reading["timestamp"])}  # fmt: skip
+                    "at": iso(reading["timestamp"])}  # fmt: skip
         self.emit(rules.ZONE, rules.ZONE, rule_id, severity, reading, value=value,
                   evidence=evidence)  # fmt: skip
 
@@ -154,7 +155,7 @@ class _BearingEvaluation:
                 severity, threshold = rules.ratio_severity(value, base, params)
             evidence = {"value": value, "threshold": threshold, "baseline": base,
                         "indicator": name, "unit": indicators.BY_NAME[name].unit,
-                        "at": _iso(reading["timestamp"])}  # fmt: skip
+                        "at": iso(reading["timestamp"])}  # fmt: skip
             self.emit(rules.BASELINE, f"{rules.BASELINE}:{name}", rule_id,
                       severity if enabled else None, reading, value=value,
                       evidence=evidence)  # fmt: skip
@@ -185,14 +186,9 @@ class _BearingEvaluation:
         crossing = rules.trend_crossing(points, limit=limit, now=at, params=params)
         severity = rules.WARNING if crossing is not None and enabled else None
         evidence = {"indicator": VELOCITY, "threshold": limit, "unit": "mm/s",
-                    "projected_at": _iso(crossing), "points": len(points),
-                    "at": _iso(latest["timestamp"])}  # fmt: skip
+                    "projected_at": iso(crossing), "points": len(points),
+                    "at": iso(latest["timestamp"])}  # fmt: skip
         self.emit(rules.TREND, rules.TREND, rule_id, severity, latest, evidence=evidence)
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    """A time in evidence, as ISO 8601 UTC text (evidence stays plain JSON)."""
-    return None if value is None else utc(value).isoformat().replace("+00:00", "Z")
 
 
 def _hourly_velocity(bearing_id, *, since: dt.datetime, until: dt.datetime) -> list:
@@ -349,7 +345,7 @@ def alarms_stale_check(*, now: dt.datetime | None = None) -> list[Change]:
             subject=subject_key(bearing["_id"], rules.STALE), rule_type=rules.STALE,
             rule_id=rule_id, severity=severity, at=now, owner=owner,
             evidence={"value": round(hours, 1), "threshold": threshold, "unit": "h",
-                      "last_reading_at": _iso(last)},
+                      "last_reading_at": iso(last)},
             reading_id=bearing.get("last_reading_id"),
         ))  # fmt: skip
     return _apply(signals)
