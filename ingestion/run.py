@@ -23,7 +23,7 @@ from django.conf import settings
 
 from ingestion import logcontext
 from ingestion.catalogue import catalogue_upsert
-from ingestion.client import VendorClient
+from ingestion.client import VendorClient, VendorUnavailable
 from ingestion.lock import (
     Heartbeat,
     Lease,
@@ -36,6 +36,7 @@ from ingestion.lock import (
 from ingestion.pipeline import DayPipeline, RunCounters
 from ingestion.progress import ProgressState
 from ingestion.store import DEFAULT_BATCH_SIZE, BatchSink
+from monitoring.alarms.services import alarms_after_run
 from monitoring.models import IngestionRun, Machine, Reading
 from monitoring.mongo import collection
 
@@ -291,6 +292,22 @@ def _run_finish(
             run.save()
         except Exception:  # the database may be what failed; the log has the outcome
             logger.exception("could not record the outcome of ingestion run %s", run.pk)
+        _alarms_after(run, error)
+
+
+def _alarms_after(run: IngestionRun, error: BaseException | None) -> None:
+    """The outage alarm (vendor unreachable) and the run's alarm digests; never fails the run."""
+    cause, unreachable = error, False
+    while cause is not None and not unreachable:
+        unreachable = isinstance(cause, VendorUnavailable)
+        cause = cause.__cause__ or cause.__context__
+    try:
+        alarms_after_run(
+            started_at=run.started_at, failed=run.outcome == IngestionRun.Outcome.FAILED,
+            vendor_unreachable=unreachable, error=run.error,
+        )  # fmt: skip
+    except Exception:  # the database may be what failed; alarms catch up on the next run
+        logger.exception("could not evaluate the alarms after ingestion run %s", run.pk)
 
 
 def _outcome(counters: RunCounters, error: BaseException | None) -> tuple[str, str]:

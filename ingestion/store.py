@@ -26,6 +26,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from ingestion.lock import Heartbeat
 from ingestion.pipeline import RunCounters
+from monitoring.alarms.services import alarms_evaluate
 from monitoring.models import IngestionRun, Reading, Spectrum
 from monitoring.mongo import collection
 from monitoring.services import (
@@ -134,6 +135,7 @@ def batch_store(
         except (DuplicateKeyError, BulkWriteError) as exc:
             logger.info("batch collided with stored readings (%s); redoing it with upserts", exc)
             session.with_transaction(careful)
+    alarms_evaluate(readings=new)  # after the commit: alarms only ever cite stored readings
     return len(new)
 
 

@@ -36,6 +36,16 @@ def scope_for(user) -> Scope:
     return Scope.of(customers)
 
 
+def role_for(user) -> str:
+    """``engineer`` for staff and plant users granted it, else ``viewer`` (read-only)."""
+    if user.is_authenticated and user.is_staff:
+        return CustomerAccess.Role.ENGINEER
+    if not user.is_authenticated:
+        return CustomerAccess.Role.VIEWER
+    access = CustomerAccess.objects.filter(user_id=user.pk).first()
+    return access.role if access else CustomerAccess.Role.VIEWER
+
+
 @receiver(post_save, sender=CustomerAccess)
 @receiver(post_delete, sender=CustomerAccess)
 def _forget_scope(sender, instance, **kwargs):

@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from monitoring import indicators
+from monitoring.alarms.admin import AuditedAdminMixin  # also registers the alarm admin
 from monitoring.charts import spectrum_svg
 from monitoring.models import (
     Bearing,
@@ -125,7 +126,7 @@ class KeepsMeasuredDataMixin:
 
 
 @admin.register(Machine)
-class MachineAdmin(KeepsMeasuredDataMixin, admin.ModelAdmin):
+class MachineAdmin(AuditedAdminMixin, KeepsMeasuredDataMixin, admin.ModelAdmin):
     """Machines with their latest state; bearings inline."""
 
     list_display = [
@@ -198,7 +199,7 @@ class MachineAdmin(KeepsMeasuredDataMixin, admin.ModelAdmin):
 
 
 @admin.register(Bearing)
-class BearingAdmin(KeepsMeasuredDataMixin, admin.ModelAdmin):
+class BearingAdmin(AuditedAdminMixin, KeepsMeasuredDataMixin, admin.ModelAdmin):
     """Bearings with their geometry and latest state."""
 
     list_display = [

@@ -87,6 +87,9 @@ class Machine(models.Model):
     )  # fmt: skip
     last_reading_at = models.DateTimeField(null=True, blank=True)
     bearing_count = models.PositiveIntegerField(default=0)
+    # Denormalized by the alarm services: open (active) alarms by severity, and their total.
+    open_alarms = models.JSONField(default=dict, blank=True, help_text="severity -> count")
+    open_alarm_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -99,6 +102,7 @@ class Machine(models.Model):
             models.Index(fields=["customer", "machine_name"], name="machine_customer_name"),
             models.Index(fields=["machine_name"], name="machine_name"),
             models.Index(fields=["status"], name="machine_status"),
+            models.Index(fields=["open_alarm_count"], name="machine_open_alarms"),
         ]
 
     def __str__(self) -> str:
@@ -153,6 +157,8 @@ class Bearing(models.Model):
         ordering = ["machine_id", "bearing_location"]
         indexes = [
             models.Index(fields=["customer"], name="bearing_customer"),
+            # The stale-sensor check: bearings silent since a time, without a scan.
+            models.Index(fields=["last_reading_at"], name="bearing_last_reading"),
         ]
 
     def __str__(self) -> str:
@@ -472,6 +478,15 @@ class CustomerAccess(models.Model):
         help_text="Customer names, comma-separated, exactly as on machines.",
     )  # fmt: skip
 
+    class Role(models.TextChoices):
+        VIEWER = "viewer", "Viewer (read-only)"
+        ENGINEER = "engineer", "Engineer (acts on alarms)"
+
+    role = models.CharField(
+        max_length=10, choices=Role.choices, default=Role.VIEWER, blank=True,
+        help_text="Engineers act on alarms (ack, assign, comment, close); empty is viewer.",
+    )  # fmt: skip
+
     class Meta:
         db_table = "customer_access"
         verbose_name_plural = "customer access"
@@ -495,3 +510,13 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+
+# Alarm models live in their subpackage; importing them here registers them in this app.
+from monitoring.alarms.models import (  # noqa: E402,F401
+    Alarm,
+    AlarmRecipient,
+    AlarmRule,
+    AuditEvent,
+    Baseline,
+)

@@ -326,3 +326,31 @@ METRICS_DB_CACHE_SECONDS = env.int("METRICS_DB_CACHE_SECONDS", default=15)
 # /health/ready reports the last ingestion run as stale past this age (0: no limit); it stays
 # ready either way.
 READINESS_INGESTION_MAX_AGE_S = env.int("READINESS_INGESTION_MAX_AGE_S", default=0)
+
+# --- Alarms ----------------------------------------------------------------------------------
+# A condition that returns within this many minutes of its alarm clearing reopens that alarm
+# (and counts an occurrence) instead of raising a new one.
+ALARM_REOPEN_MINUTES = env.int("ALARM_REOPEN_MINUTES", default=360)
+# The stale-sensor check (`check_stale`), scheduled with the ingestion job (ingest_cron add).
+ALARM_STALE_CRON_SCHEDULE = env("ALARM_STALE_CRON_SCHEDULE", default="*/15 * * * *")
+CRONJOBS.append(
+    (
+        ALARM_STALE_CRON_SCHEDULE,
+        "django.core.management.call_command",
+        ["check_stale"],
+        {},
+        f">> {LOG_DIR / 'alarms_cron.log'} 2>&1",
+    )
+)
+# Digests: email through Django's backend (EMAIL_* below), and optional signed webhooks.
+ALARM_EMAIL_FROM = env("ALARM_EMAIL_FROM", default="alarms@localhost")
+ALARM_WEBHOOK_TIMEOUT_S = env.float("ALARM_WEBHOOK_TIMEOUT_S", default=5.0)
+ALARM_WEBHOOK_ATTEMPTS = env.int("ALARM_WEBHOOK_ATTEMPTS", default=3)
+ALARM_WEBHOOK_BACKOFF_S = env.float("ALARM_WEBHOOK_BACKOFF_S", default=1.0)
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)

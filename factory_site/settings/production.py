@@ -45,3 +45,6 @@ STORAGES = {
 }
 # Set when a CDN serves /static/ from another origin (e.g. https://cdn.example.com/static/).
 STATIC_URL = env("DJANGO_STATIC_URL", default="static/")
+
+# Alarm digests go out by SMTP (EMAIL_HOST, EMAIL_PORT, ... in base.py) unless told otherwise.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

@@ -64,6 +64,11 @@ class DocumentModelSerializer(RenderMixin, serializers.ModelSerializer):
 class MachineSerializer(DocumentModelSerializer):
     """A machine in a list: descriptive fields and its denormalized latest state."""
 
+    open_alarms = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True,
+        help_text="Active alarms by severity (warning, alert, danger); empty before any.",
+    )  # fmt: skip
+
     class Meta:
         model = Machine
         fields = [
@@ -76,6 +81,8 @@ class MachineSerializer(DocumentModelSerializer):
             "status",
             "bearing_count",
             "last_reading_at",
+            "open_alarm_count",
+            "open_alarms",
         ]
         read_only_fields = fields
         extra_kwargs = {"status": {"help_text": f"The worst zone of its bearings. {ZONE_HELP}"}}
@@ -498,6 +505,9 @@ class MachineQuerySerializer(serializers.Serializer):
         "Sort key(s), '-' for descending: machine_name (default), status (by severity), "
         "last_reading_at.",
         choices=ORDERINGS,
+    )
+    has_alarm = StrictBooleanField(
+        required=False, help_text="true: machines with an active alarm; false: without."
     )
 
     FILTERS = ("customer", "area", "subarea", "machine_type", "status")

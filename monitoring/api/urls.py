@@ -7,6 +7,7 @@ dashboard's nested paths read as they are served.
 
 from django.urls import re_path
 
+from monitoring.alarms import api as alarm_api
 from monitoring.api import views
 
 
@@ -15,19 +16,22 @@ def route(pattern: str, view, name: str):
     return re_path(rf"^{pattern}/?$", view, name=name)
 
 
-def serve(viewset, action: str):
+def serve(viewset, action: str, method: str = "get"):
     """The view of one viewset action, with the options its ``@action`` declares.
 
     A router would pass them; without one, ``as_view`` must, or e.g. an action's
     ``pagination_class=None`` is lost and the schema describes a paginated answer.
     """
     options = getattr(getattr(viewset, action), "kwargs", {})
-    return viewset.as_view({"get": action}, **options)
+    return viewset.as_view({method: action}, **options)
 
 
 machines = views.MachineViewSet
 dashboard = views.DashboardViewSet
 MACHINE = r"machines/(?P<machine_id>[^/]+)"
+alarms = alarm_api.AlarmViewSet
+ALARM = r"alarms/(?P<alarm_id>[^/]+)"
+RULE = r"alarm-rules/(?P<rule_id>[^/]+)"
 
 urlpatterns = [
     route("machines", serve(machines, "list"), "machine-list"),
@@ -53,6 +57,30 @@ urlpatterns = [
     route("stats", views.StatsView.as_view(), "stats"),
     route(r"export/readings\.csv", serve(views.ExportViewSet, "readings"), "export-readings"),
     route(r"export/trends\.csv", serve(views.ExportViewSet, "trends"), "export-trends"),
+    # Alarms (monitoring/alarms/api.py)
+    route("alarms", serve(alarms, "list"), "alarm-list"),
+    route("alarms/summary", serve(alarms, "summary"), "alarm-summary"),
+    route(ALARM, serve(alarms, "retrieve"), "alarm-detail"),
+    *[
+        route(f"{ALARM}/{name}", serve(alarms, name, "post"), f"alarm-{name}")
+        for name in ("ack", "clear", "close", "assign", "comments")
+    ],
+    route(
+        "alarm-rules",
+        alarm_api.AlarmRuleViewSet.as_view({"get": "list", "post": "create"}),
+        "alarm-rule-list",
+    ),
+    route(
+        RULE,
+        alarm_api.AlarmRuleViewSet.as_view({"get": "retrieve", "put": "update"}),
+        "alarm-rule-detail",
+    ),
+    route(
+        f"{RULE}/preview",
+        serve(alarm_api.AlarmRuleViewSet, "preview", "post"),
+        "alarm-rule-preview",
+    ),
+    route("audit", serve(alarm_api.AuditViewSet, "list"), "audit-list"),
 ]
 
 

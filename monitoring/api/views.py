@@ -222,6 +222,7 @@ class MachineViewSet(ApiView, viewsets.GenericViewSet):
             },
             q=query.get("q"),
             has_alert=query.get("has_alert"),
+            has_alarm=query.get("has_alarm"),
             ordering=query.get("ordering") or (),
         )
         return _paginated(self, machines, s.MachineSerializer)

@@ -41,7 +41,10 @@ def machine_bearings(*, scope: Scope, machine_id) -> list[dict]:
     return [doc for doc in found if scope.allows(doc.get("customer"))]
 
 
-def _machine_query(scope: Scope, filters: dict, q: str | None, has_alert: bool | None) -> dict:
+def _machine_query(
+    scope: Scope, filters: dict, q: str | None, has_alert: bool | None,
+    has_alarm: bool | None = None,
+) -> dict:  # fmt: skip
     query = scope.match(filters.get("customer"))
     for name, values in filters.items():
         if name != "customer" and values:
@@ -52,6 +55,9 @@ def _machine_query(scope: Scope, filters: dict, q: str | None, has_alert: bool |
         query["$or"] = [{field: pattern} for field in SEARCH_FIELDS]
     if has_alert is not None:
         query["status"] = {"$in" if has_alert else "$nin": list(ALERT_STATUSES)}
+    if has_alarm is not None:
+        # The denormalized count of active alarms (monitoring.alarms keeps it current).
+        query["open_alarm_count"] = {"$gt": 0} if has_alarm else {"$in": [0, None]}
     return query
 
 
@@ -80,6 +86,7 @@ def machine_list(
     q: str | None = None,
     has_alert: bool | None = None,
     ordering: Sequence[str] = (),
+    has_alarm: bool | None = None,
 ) -> Documents:
     """Machine documents in scope matching ``field -> any of values`` filters, lazily.
 
@@ -87,7 +94,7 @@ def machine_list(
     Alert/Unacceptable machines, false the others (no data included). Ties are broken by name
     and id, so pages are stable.
     """
-    query = _machine_query(scope, filters or {}, q, has_alert)
+    query = _machine_query(scope, filters or {}, q, has_alert, has_alarm)
     sort, add_fields = _machine_sort(ordering)
     return Documents(Machine, query, sort, add_fields)
 

@@ -48,14 +48,18 @@ def test_add_show_remove(fake_crontab, capsys):
     _run("add")
     lines = fake_crontab.read_text().splitlines()
     assert lines[0] == "15 * * * * /usr/local/bin/someone-elses-job"  # left alone
-    (job,) = [line for line in lines if "django-cronjobs" in line]
+    # The ingestion job, and the alarms' stale-sensor check every 15 minutes.
+    jobs = [line for line in lines if "django-cronjobs" in line]
+    (job,) = [line for line in jobs if "ingestion_cron.log" in line]
+    (stale,) = [line for line in jobs if "alarms_cron.log" in line]
+    assert stale.startswith("*/15 * * * * ") and len(jobs) == 2
     assert job.startswith("0 2 * * * ")
     assert f"{sys.executable} " in job and "manage.py crontab run " in job
     assert f"--settings={django_settings.CRONTAB_DJANGO_SETTINGS_MODULE}" in job
     assert f">> {Path(django_settings.LOG_DIR) / 'ingestion_cron.log'} 2>&1" in job
 
     _run("add")  # idempotent: replaces, never duplicates
-    assert sum("django-cronjobs" in line for line in fake_crontab.read_text().splitlines()) == 1
+    assert sum("django-cronjobs" in line for line in fake_crontab.read_text().splitlines()) == 2
 
     _run("show")
     assert "ingest_data" in capsys.readouterr().out
@@ -87,7 +91,8 @@ def test_the_installed_job_runs_a_two_day_backfill(fake_crontab, monkeypatch):
 
     monkeypatch.setattr("ingestion.management.commands.ingest_data.ingestion_run", fake_run)
     _run("add")
-    (job,) = [line for line in fake_crontab.read_text().splitlines() if "crontab run" in line]
+    lines = fake_crontab.read_text().splitlines()
+    (job,) = [line for line in lines if "crontab run" in line and "ingestion_cron" in line]
     job_hash = job.split("crontab run ")[1].split()[0]
     call_command("crontab", "run", job_hash, stdout=io.StringIO())
     today = dt.datetime.now(dt.UTC).date()

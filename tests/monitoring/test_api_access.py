@@ -38,6 +38,10 @@ def endpoints(f) -> list[str]:
         "/api/stats",
         "/api/export/readings.csv",
         "/api/export/trends.csv",
+        "/api/alarms",
+        "/api/alarms/summary",
+        "/api/alarm-rules",
+        "/api/audit",
     ]
     for m in (f.m1, f.m4):
         urls += [

@@ -87,6 +87,9 @@ def urls(machines, bearings, readings) -> list[str]:
         f"/api/export/trends.csv?machine_id={m}&bearing_id={b}&interval=hour&{t}",
         f"/api/export/trends.csv?level=area&{t}&tz=Asia/Kolkata",
         f"/api/machines/{m}/report",
+        "/api/alarms", "/api/alarms?customer=Acme&state=open&severity=alert,danger",
+        f"/api/alarms?machine_id={m}&rule_type=zone", "/api/alarms?since=2026-03-01T00:00:00Z",
+        "/api/alarms/summary", "/api/alarms/summary?customer=Acme",
     ]  # fmt: skip
 
 
@@ -102,7 +105,7 @@ def cursor_urls(client) -> list[str]:
 # Staff see every customer; a plant user's scope is one more condition on every query (an
 # equality for one customer, an $in for several).
 # Collections that grow with time: readings, and rollups by bearing-hour and area-hour.
-GROWING = {"readings", "rollups_bearing_hourly", "rollups_area_hourly"}
+GROWING = {"readings", "rollups_bearing_hourly", "rollups_area_hourly", "alarms"}
 SCOPES = {"staff": None, "one customer": ["Acme"], "two customers": ["Acme", "Globex"]}
 
 

@@ -42,6 +42,8 @@ def test_list_items_and_default_order(fleet_db, client):
         "status": "Satisfactory",
         "bearing_count": 2,
         "last_reading_at": "2026-03-10T12:10:00Z",
+        "open_alarm_count": 0,
+        "open_alarms": {},
     }
     spare = body["results"][4]
     assert spare["status"] is None and spare["last_reading_at"] is None

@@ -26,7 +26,8 @@ HEADER = [
     "time", "epoch_ms", "customer", "area", "machine", "bearing", "status",
     "acceleration_rms_g", "acceleration_peak_g", "acceleration_crest_factor",
     "acceleration_kurtosis", "velocity_rms_mm_s", "velocity_peak_mm_s",
-    "velocity_crest_factor", "temperature_c",
+    "velocity_crest_factor", "temperature_c", "envelope_rms_ge", "envelope_peak_ge",
+    "envelope_bpfo_score", "envelope_bpfi_score", "envelope_bsf_score", "envelope_ftf_score",
 ]  # fmt: skip
 
 

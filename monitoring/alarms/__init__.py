@@ -1,0 +1,1 @@
+"""Alarms: rules, lifecycle, stale-sensor and ingestion checks, digests."""

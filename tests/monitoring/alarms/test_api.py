@@ -1,0 +1,155 @@
+"""The alarm API: scoped reads, compare-and-set actions by role, CSRF, rules, preview, audit."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from monitoring.alarms.models import Alarm, AuditEvent
+from monitoring.alarms.services import alarms_evaluate
+from monitoring.mongo import collection
+from tests.factories import BearingFactory, MachineFactory
+from tests.monitoring.alarms.support import T0, series
+from tests.monitoring.conftest import TokenClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def plant():
+    """An Acme and a Globex bearing, each with a zone alarm (and a baseline one)."""
+    acme = BearingFactory()
+    globex = BearingFactory(machine=MachineFactory(customer="Globex"))
+    for bearing in (acme, globex):
+        alarms_evaluate(readings=series(bearing, [1.0] * 10 + [5.0], store=True))
+    return {
+        b.customer: str(collection(Alarm).find_one({"subject": f"{b.pk}:zone"})["_id"])
+        for b in (acme, globex)
+    }
+
+
+def viewer():
+    return TokenClient("viewer", is_staff=False, customers=["Acme"])
+
+
+def engineer():
+    client = TokenClient("engineer", is_staff=False, customers=["Acme"])
+    client.get("/api/alarms")  # creates the user and its access
+    from monitoring.models import CustomerAccess
+
+    user = get_user_model().objects.get(username="engineer")
+    CustomerAccess.objects.filter(user_id=user.pk).update(role="engineer")
+    return client
+
+
+def test_list_is_scoped_filtered_and_cursor_paginated(plant):
+    staff = TokenClient()
+    everything = staff.get("/api/alarms").json()["results"]
+    assert {a["customer"] for a in everything} == {"Acme", "Globex"}
+    mine = viewer().get("/api/alarms").json()["results"]
+    assert {a["customer"] for a in mine} == {"Acme"}
+    zone = staff.get("/api/alarms?rule_type=zone&severity=danger&state=open").json()["results"]
+    assert len(zone) == 2 and all(a["rule_type"] == "zone" for a in zone)
+    page = staff.get("/api/alarms?page_size=1").json()
+    assert len(page["results"]) == 1 and page["next"]
+    second = staff.get(page["next"]).json()
+    assert second["results"][0]["id"] != page["results"][0]["id"]
+    assert staff.get("/api/alarms?state=bogus").status_code == 400
+    assert staff.get("/api/alarms?since=2026-01-01").status_code == 400  # no offset
+
+
+def test_detail_other_customer_unknown_and_malformed_ids_are_404(plant):
+    client = viewer()
+    detail = client.get(f"/api/alarms/{plant['Acme']}").json()
+    assert detail["history"][0]["step"] == "raised" and detail["comments"] == []
+    assert client.get(f"/api/alarms/{plant['Globex']}").status_code == 404
+    assert client.get("/api/alarms/0123456789abcdef01234567").status_code == 404
+    assert client.get("/api/alarms/nope").status_code == 404
+
+
+def test_summary_counts_by_severity_and_state(plant):
+    summary = TokenClient().get("/api/alarms/summary").json()
+    assert summary["active_by_severity"]["danger"] == 2
+    assert summary["open"] == summary["open_by_state"]["active"] == 4  # zone + baseline each
+    assert viewer().get("/api/alarms/summary").json()["open"] == 2
+
+
+def test_engineer_acts_with_compare_and_set_viewer_cannot(plant):
+    url = f"/api/alarms/{plant['Acme']}"
+    assert (
+        viewer().post(f"{url}/ack", {"version": 1}, content_type="application/json").status_code
+        == 403
+    )
+    client = engineer()
+    ack = client.post(f"{url}/ack", {"version": 1}, content_type="application/json")
+    assert ack.status_code == 200 and ack.json()["acknowledged_by"] == "engineer"
+    stale = client.post(f"{url}/assign", {"version": 1, "assignee": "bob"},
+                        content_type="application/json")  # fmt: skip
+    assert stale.status_code == 409 and "version 2" in stale.json()["detail"]
+    again = client.post(f"{url}/ack", {"version": 2}, content_type="application/json")
+    assert again.status_code == 409  # already acknowledged
+    client.post(f"{url}/comments", {"version": 2, "text": "bearing ordered"},
+                content_type="application/json")  # fmt: skip
+    closed = client.post(f"{url}/close", {"version": 3, "resolution": "repaired"},
+                         content_type="application/json").json()  # fmt: skip
+    assert closed["closed"] and closed["state"] == "cleared" and closed["resolution"] == "repaired"
+    assert closed["comments"][0]["text"] == "bearing ordered"
+    bad = client.post(f"{url}/close", {"version": 4, "resolution": "nope"},
+                      content_type="application/json")  # fmt: skip
+    assert bad.status_code == 400 and "resolution" in bad.json()["errors"]
+    other = client.post(f"/api/alarms/{plant['Globex']}/ack", {"version": 1},
+                        content_type="application/json")  # fmt: skip
+    assert other.status_code == 404
+    events = collection(AuditEvent).find({"object_id": plant["Acme"]}).sort([("at", 1), ("_id", 1)])
+    actions = [e["action"] for e in events]
+    assert actions[-3:] == ["ack", "comment", "close"]
+
+
+def test_session_writes_need_csrf(plant):
+    get_user_model().objects.create_superuser("boss", "b@example.com", "pw")
+    client = Client(enforce_csrf_checks=True)
+    client.login(username="boss", password="pw")
+    url = f"/api/alarms/{plant['Acme']}/ack"
+    assert client.post(url, {"version": 1}, content_type="application/json").status_code == 403
+    client.get("/admin/")  # its logout form sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    answer = client.post(url, {"version": 1}, content_type="application/json",
+                         HTTP_X_CSRFTOKEN=token)  # fmt: skip
+    assert answer.status_code == 200
+
+
+def test_rules_are_staff_only_audited_and_previewed(plant):
+    assert viewer().get("/api/alarm-rules").status_code == 403
+    staff = TokenClient()
+    created = staff.post("/api/alarm-rules", {"rule_type": "zone", "scope": "machine_type",
+                         "target": "Pump", "params": {"raise_alert_after": 3}},
+                         content_type="application/json")  # fmt: skip
+    assert created.status_code == 201, created.json()
+    rule_id = created.json()["id"]
+    bad = staff.post("/api/alarm-rules", {"rule_type": "zone", "params": {"bogus": 1}},
+                     content_type="application/json")  # fmt: skip
+    assert bad.status_code == 400
+    dup = staff.post("/api/alarm-rules", {"rule_type": "zone", "scope": "machine_type",
+                     "target": "Pump"}, content_type="application/json")  # fmt: skip
+    assert dup.status_code == 409
+    start, end = T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=2)
+    preview = staff.post(f"/api/alarm-rules/{rule_id}/preview",
+                         {"start": start.isoformat(), "end": end.isoformat()},
+                         content_type="application/json")  # fmt: skip
+    assert preview.status_code == 200, preview.json()
+    assert {p["severity"] for p in preview.json()} == {"danger"}
+    audit = staff.get("/api/audit").json()["results"]
+    assert audit[0]["action"] == "rule_create" and audit[0]["actor"] == "api-staff"
+    assert viewer().get("/api/audit").status_code == 403
+
+
+def test_machines_carry_open_alarms_and_filter_by_them(plant):
+    BearingFactory(machine=MachineFactory(customer="Acme", machine_name="Quiet"))
+    staff = TokenClient()
+    alarmed = staff.get("/api/machines?has_alarm=true").json()["results"]
+    assert len(alarmed) == 2
+    assert all(m["open_alarm_count"] == 2 and m["open_alarms"]["danger"] == 1 for m in alarmed)
+    quiet = staff.get("/api/machines?has_alarm=false").json()["results"]
+    assert [m["machine_name"] for m in quiet] == ["Quiet"]
+    assert staff.get("/api/machines?has_alarm=maybe").status_code == 400
