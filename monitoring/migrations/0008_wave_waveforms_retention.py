@@ -2,7 +2,8 @@
 
 """Raw waveforms (one per reading), pinned readings and retention runs.
 
-As in 0003, the one-to-one's unique index on ``waveforms.reading_id`` is rebuilt as a full
+``Reading.pinned`` is added to the model state only (no rewrite of stored readings). As in
+0003, the one-to-one's unique index on ``waveforms.reading_id`` is rebuilt as a full
 unique index: Django creates it partial, and SecantusDB never plans a partial index.
 """
 
@@ -37,10 +38,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='reading',
-            name='pinned',
-            field=models.BooleanField(default=False, help_text="Keep this reading's raw waveform past the retention window."),
+        # State only: django-mongodb-backend's AddField would rewrite every stored reading to
+        # add pinned=False (100 million documents a year); a missing field reads as not pinned
+        # (retention looks for pinned: true only), and ingestion's documents omit it anyway.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddField(
+                    model_name='reading',
+                    name='pinned',
+                    field=models.BooleanField(default=False, help_text="Keep this reading's raw waveform past the retention window."),
+                ),
+            ],
         ),
         migrations.CreateModel(
             name='RetentionRun',

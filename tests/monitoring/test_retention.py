@@ -257,3 +257,17 @@ def test_stats_retention_figures_use_indexes(plant, recorder):
             explained += 1
             assert "COLLSCAN" not in _plan(command), command
     assert explained >= 3 + 2 * 3  # 3 tier sums; per due day readings, waveforms, spectra
+
+
+def test_readings_stored_without_pinned_are_not_pinned(admin_client, plant):
+    """Ingestion's documents (and readings older than the field) carry no `pinned`."""
+    _, readings = plant
+    collection(Reading).update_many({}, {"$unset": {"pinned": ""}})
+    assert retention.evidence_reading_ids(reading_ids=[r.pk for r in readings]) == set()
+    assert admin_client.get(reverse("admin:monitoring_reading_changelist")).status_code == 200
+    page = reverse("admin:monitoring_reading_change", args=[readings[0].pk])
+    html = admin_client.get(page).content.decode()
+    # The admin chart of a reading with only a waveform: derived through the /fft selector.
+    assert "<svg" in html and "2049 lines" in html
+    retention.reading_pin(reading_ids=[readings[0].pk])
+    assert retention.evidence_reading_ids(reading_ids=[readings[0].pk]) == {readings[0].pk}
