@@ -1,4 +1,4 @@
-"""Stage 2, the pipeline: vendor pages of a day -> reading and spectrum documents.
+"""Stage 2, the pipeline: vendor pages of a day -> reading and waveform documents.
 
 The client downloads a day's pages concurrently in its own threads; this module walks them in
 the main thread, leaves out measurements already stored (one indexed range query per
@@ -8,6 +8,7 @@ rest with the vibration domain (the only place ingestion calls it).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import logging
@@ -17,13 +18,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from bson import ObjectId
+from bson import Binary, ObjectId
 
 from ingestion.catalogue import BearingTarget
 from ingestion.client import FetchFailure, Measurement, MeasurementPage, VendorClient
 from ingestion.wire import decode_waveform
 from monitoring import indicators
-from monitoring.models import Reading, Spectrum
+from monitoring.models import Reading, Waveform
 from monitoring.mongo import collection
 from monitoring.vibration.measurement import compute_measurement
 
@@ -155,7 +156,7 @@ def envelope_document(envelope: Mapping) -> dict:
 def measurement_documents(
     *, measurement: Measurement, target: BearingTarget, ingested_at: dt.datetime
 ) -> tuple[dict, dict]:
-    """The reading and spectrum documents of one measurement, or Skip with a reason."""
+    """The reading and waveform documents of one measurement, or Skip with a reason."""
     samples = _samples(measurement)
     result = _indicators(samples, measurement.waveform.sample_rate_hz, target)
     reading_id = reading_object_id(
@@ -182,21 +183,29 @@ def measurement_documents(
         "zone_standard": result["zone_standard"],
         "ingested_at": ingested_at,
     }
-    return reading, _spectrum_document(reading_id, measurement, samples.size, result["spectrum"])
+    return reading, _waveform_document(reading_id, measurement, samples.size)
 
 
-def _spectrum_document(reading_id: ObjectId, measurement: Measurement, n: int, spec) -> dict:
+def _waveform_document(reading_id: ObjectId, measurement: Measurement, n: int) -> dict:
+    """The raw waveform as the vendor sent it (already checked by ``_samples``), compressed.
+
+    Stored instead of a spectrum: the source of truth, from which /fft derives the same
+    spectrum (monitoring.selectors.spectra) and /envelope the envelope.
+    """
+    wf = measurement.waveform
+    data = Waveform.pack(base64.b64decode(wf.data_b64))
     return {
-        # One spectrum per reading: sharing the reading's id keeps re-runs idempotent.
+        # One waveform per reading: sharing the reading's id keeps re-runs idempotent.
         "_id": reading_id,
         "reading_id": reading_id,
-        "sample_rate_hz": float(measurement.waveform.sample_rate_hz),
+        "sample_rate_hz": float(wf.sample_rate_hz),
         "n_samples": int(n),
-        "resolution_hz": float(spec["resolution_hz"]),
-        "n_lines": int(spec["n_lines"]),
-        "window": "hann",
-        "amplitude_unit": "g",
-        "amplitudes": Spectrum.encode_amplitudes(spec["amplitudes"]),
+        "encoding": wf.encoding,
+        "scale": wf.scale,
+        "compression": "zlib",
+        "data": Binary(data),
+        "stored_bytes": len(data),
+        "tier": None,
     }
 
 
@@ -215,7 +224,7 @@ def stored_ids(*, machine_id, day: dt.date) -> set[str]:
 class DayPipeline:
     """One UTC day of every machine: pages in, documents of new measurements out.
 
-    ``documents()`` yields ``(reading, spectrum)`` pairs and ``None`` after each page (the run
+    ``documents()`` yields ``(reading, waveform)`` pairs and ``None`` after each page (the run
     reports progress then); the counters say what was fetched, already stored or skipped.
     """
 

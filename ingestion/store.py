@@ -1,6 +1,6 @@
 """Stage 3, the store: batches of documents -> one transaction each.
 
-A batch's readings, spectra, rollup increments, latest-state moves and run counters commit
+A batch's readings, waveforms, rollup increments, latest-state moves and run counters commit
 together, so a run killed at any point leaves whole batches only, and a re-run finishes the rest
 with rollups still equal to a rebuild from readings.
 
@@ -27,7 +27,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from ingestion.lock import Heartbeat
 from ingestion.pipeline import RunCounters
 from monitoring.alarms.services import alarms_evaluate
-from monitoring.models import IngestionRun, Reading, Spectrum
+from monitoring.models import IngestionRun, Reading, Waveform
 from monitoring.mongo import collection
 from monitoring.services import (
     RollupDelta,
@@ -56,7 +56,7 @@ class _Batch:
     """One batch and what its transaction writes besides the documents."""
 
     readings: list[dict]
-    spectra: list[dict]
+    waveforms: list[dict]
     run_id: object = None
     run_fields: dict | None = None
     delta: RollupDelta | None = None
@@ -64,7 +64,7 @@ class _Batch:
     def inserted(self, session) -> list[dict]:
         """The fast path: plain inserts (raise on a collision); returns the new readings."""
         collection(Reading).insert_many(self.readings, ordered=True, session=session)
-        collection(Spectrum).insert_many(self.spectra, ordered=True, session=session)
+        collection(Waveform).insert_many(self.waveforms, ordered=True, session=session)
         return self.readings
 
     def upserted(self, session) -> list[dict]:
@@ -79,12 +79,12 @@ class _Batch:
         )
         new = [self.readings[i] for i in sorted(result.upserted_ids)]
         new_ids = {r["_id"] for r in new}
-        spectra = [s for s in self.spectra if s["reading_id"] in new_ids]
-        if spectra:
-            collection(Spectrum).bulk_write(
+        waveforms = [w for w in self.waveforms if w["reading_id"] in new_ids]
+        if waveforms:
+            collection(Waveform).bulk_write(
                 [
-                    UpdateOne({"reading_id": s["reading_id"]}, {"$setOnInsert": s}, upsert=True)
-                    for s in spectra
+                    UpdateOne({"reading_id": w["reading_id"]}, {"$setOnInsert": w}, upsert=True)
+                    for w in waveforms
                 ],
                 ordered=False,
                 session=session,
@@ -108,7 +108,7 @@ class _Batch:
 def batch_store(
     *,
     readings: list[dict],
-    spectra: list[dict],
+    waveforms: list[dict],
     run_id=None,
     run_fields=None,
     delta: RollupDelta | None = None,
@@ -118,7 +118,7 @@ def batch_store(
     ``delta`` is ``rollup_delta(readings)``, computed by the caller off the writer thread; it
     is used on the fast path only (the careful path recomputes it for the new readings).
     """
-    batch = _Batch(readings, spectra, run_id, run_fields, delta)
+    batch = _Batch(readings, waveforms, run_id, run_fields, delta)
     new: list[dict] = []
 
     def fast(session) -> None:
@@ -188,15 +188,15 @@ class BatchWriter:
 class _BatchWrite:
     """A queued batch_store call (what the writer thread runs): returns (new, submitted)."""
 
-    def __init__(self, readings: list[dict], spectra: list[dict], run_id, run_fields: dict):
-        self.readings, self.spectra = readings, spectra
+    def __init__(self, readings: list[dict], waveforms: list[dict], run_id, run_fields: dict):
+        self.readings, self.waveforms = readings, waveforms
         self.run_id, self.run_fields = run_id, run_fields
         # Computed here, while the writer thread waits on the database for the last batch.
         self.delta = rollup_delta(readings)
 
     def __call__(self) -> tuple[int, int]:
         new = batch_store(
-            readings=self.readings, spectra=self.spectra, run_id=self.run_id,
+            readings=self.readings, waveforms=self.waveforms, run_id=self.run_id,
             run_fields=self.run_fields, delta=self.delta,
         )  # fmt: skip
         return new, len(self.readings)
@@ -225,13 +225,13 @@ class BatchSink:
         self.dry_run, self.heartbeat, self.after_batch = dry_run, heartbeat, after_batch
         self.batches = 0
         self._readings: list[dict] = []
-        self._spectra: list[dict] = []
+        self._waveforms: list[dict] = []
         self._writer = BatchWriter(pipelined=not dry_run)
 
-    def add(self, reading: dict, spectrum: dict) -> None:
+    def add(self, reading: dict, waveform: dict) -> None:
         """Take one measurement's documents; write the batch once it is full."""
         self._readings.append(reading)
-        self._spectra.append(spectrum)
+        self._waveforms.append(waveform)
         if len(self._readings) >= self.batch_size:
             self.flush()
 
@@ -239,14 +239,14 @@ class BatchSink:
         """Submit the documents collected so far (count them in a dry run)."""
         if not self._readings:
             return
-        readings, spectra = self._readings, self._spectra
-        self._readings, self._spectra = [], []
+        readings, waveforms = self._readings, self._waveforms
+        self._readings, self._waveforms = [], []
         if self.dry_run:
             self.counters.stored += len(readings)
             return
         if self.heartbeat is not None:
             self.heartbeat.check()
-        write = _BatchWrite(readings, spectra, self.run_id, self.counters.run_fields())
+        write = _BatchWrite(readings, waveforms, self.run_id, self.counters.run_fields())
         self.counters.written(*self._writer.submit(write))
         self.batches += 1
         if self.after_batch is not None and self.batches > 1:

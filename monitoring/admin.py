@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from monitoring import indicators
+from monitoring import indicators, retention
 from monitoring.alarms.admin import AuditedAdminMixin  # also registers the alarm admin
 from monitoring.charts import spectrum_svg
 from monitoring.models import (
@@ -18,10 +18,12 @@ from monitoring.models import (
     IngestionRun,
     Machine,
     Reading,
-    Spectrum,
+    RetentionRun,
     Status,
 )
-from monitoring.vibration.markers import spectrum_markers
+from monitoring.scope import Scope
+from monitoring.selectors import spectra
+from monitoring.vibration.markers import SpectrumMarkers
 
 STATUS_COLOURS = {
     Status.NORMAL: "#2e7d32",  # zone A: green
@@ -255,18 +257,30 @@ class ReadingAdmin(admin.ModelAdmin):
 
     list_display = [
         "timestamp", "machine_name", "bearing_location", "status_display",
-        "velocity_rms", "acceleration_rms", "temperature",
+        "velocity_rms", "acceleration_rms", "temperature", "pinned",
     ]  # fmt: skip
-    list_filter = ["status", "customer", "area", "machine"]
+    list_filter = ["status", "customer", "area", "machine", "pinned"]
+    actions = ["pin", "unpin"]
     search_fields = ["external_id"]
     date_hierarchy = "timestamp"
     ordering = ["-timestamp"]
     show_full_result_count = False
     fields = [
         "external_id", "machine", "bearing", "timestamp", "status_display", "indicators",
-        "spectrum_chart", "ingested_at",
+        "spectrum_chart", "ingested_at", "pinned",
     ]  # fmt: skip
     readonly_fields = fields
+
+    @admin.action(description="Pin: keep the raw waveform past the retention window")
+    def pin(self, request, queryset):
+        n = retention.reading_pin(reading_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{n} reading(s) pinned.")
+
+    @admin.action(description="Unpin: let retention thin the raw waveform again")
+    def unpin(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        n = retention.reading_pin(reading_ids=ids, pinned=False)
+        self.message_user(request, f"{n} reading(s) unpinned.")
 
     def get_changelist(self, request, **kwargs):
         return ReadingChangeList
@@ -313,27 +327,19 @@ class ReadingAdmin(admin.ModelAdmin):
 
     @admin.display(description="spectrum")
     def spectrum_chart(self, obj: Reading):
-        spectrum = Spectrum.objects.filter(reading_id=obj.pk).first()
-        if spectrum is None:
-            return "no spectrum stored"
-        amplitudes = Spectrum.decode_amplitudes(spectrum.amplitudes)
-        bearing = obj.bearing
-        geometry = {f: getattr(bearing, f) for f in Bearing.GEOMETRY_FIELDS} if bearing else None
-        # The bearing's own shaft (behind a gearbox it is not the machine's), as /fft uses.
-        shaft_hz = Bearing.shaft_hz(
-            {"shaft_speed_rpm": bearing.shaft_speed_rpm} if bearing else None,
-            {"running_speed_rpm": obj.machine.running_speed_rpm} if obj.machine else None,
-        )
+        # The /fft selector: a stored spectrum, or one derived from the stored waveform.
+        fft = spectra.fft_get(scope=Scope.everything(), reading_id=obj.pk)
+        if fft is None:
+            return "no spectrum or waveform stored"
         # The same markers as the /fft endpoint; staff-entered geometry the kinematics reject
         # leaves the 1x marker alone rather than failing the chart.
-        markers = spectrum_markers(shaft_hz=shaft_hz, geometry=geometry).labelled()
+        markers = SpectrumMarkers(fft["running_speed_hz"], fft["fault_frequencies"]).labelled()
         svg = spectrum_svg(
-            amplitudes, spectrum.resolution_hz, unit=spectrum.amplitude_unit, markers=markers
+            fft["amplitudes"], fft["resolution_hz"], unit=fft["amplitude_unit"], markers=markers
         )
         caption = format_html(
             "<p>{} lines, {} Hz resolution, {} Hz sample rate, {} window</p>",
-            spectrum.n_lines, round(spectrum.resolution_hz, 4), spectrum.sample_rate_hz,
-            spectrum.window,
+            fft["n_lines"], round(fft["resolution_hz"], 4), fft["sample_rate_hz"], fft["window"],
         )  # fmt: skip
         return format_html("{}{}", mark_safe(svg), caption)
 
@@ -347,6 +353,24 @@ class IngestionRunAdmin(admin.ModelAdmin):
         "fetched", "stored", "duplicates", "skipped", "retries", "dry_run",
     ]  # fmt: skip
     list_filter = ["outcome", "dry_run", "customer"]
+    ordering = ["-started_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(admin.ModelAdmin):
+    """Retention runs, read-only: what each removed per tier and how far it got."""
+
+    list_display = [
+        "started_at", "finished_at", "outcome", "dry_run", "cutoff", "thinned_before", "days",
+        "waveforms_removed", "spectra_removed", "kept_daily", "kept_evidence",
+    ]  # fmt: skip
+    list_filter = ["outcome", "dry_run"]
     ordering = ["-started_at"]
 
     def has_add_permission(self, request):

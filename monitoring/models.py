@@ -8,6 +8,7 @@ collection so no list or time-series query ever loads them.
 
 import logging
 import math
+import zlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -276,6 +277,10 @@ class Reading(models.Model):
         max_length=40, null=True, blank=True, help_text="Standard of the zone (status)."
     )
     ingested_at = models.DateTimeField(null=True, blank=True)
+    # Evidence staff keep: retention never thins a pinned reading's waveform or spectrum.
+    pinned = models.BooleanField(
+        default=False, help_text="Keep this reading's raw waveform past the retention window."
+    )
 
     class Meta:
         db_table = "readings"
@@ -335,6 +340,73 @@ class Spectrum(models.Model):
             )  # fmt: skip
             data = data[: len(data) - stray]
         return np.frombuffer(data, dtype="<f4").astype(np.float32)
+
+
+class Waveform(models.Model):
+    """A reading's raw acceleration waveform as the vendor sent it, zlib-compressed (lossless).
+
+    ``data`` holds the vendor's little-endian samples (int16 counts x ``scale`` g, or float32 g,
+    times ``scale`` when one was sent) compressed with zlib; decoding repeats the ingestion's
+    arithmetic exactly, so spectra derived from it equal those computed at ingestion.
+    """
+
+    class Encoding(models.TextChoices):
+        INT16 = "int16", "int16 counts x scale"
+        FLOAT32 = "float32", "float32 g"
+
+    class Tier(models.TextChoices):
+        DAILY = "daily", "Kept past the raw window: one per bearing and day"
+        EVIDENCE = "evidence", "Kept past the raw window: evidence (pinned, alarms)"
+
+    DTYPES = {"int16": np.dtype("<i2"), "float32": np.dtype("<f4")}
+
+    reading = models.OneToOneField(Reading, on_delete=models.CASCADE, related_name="waveform")
+    sample_rate_hz = models.FloatField()
+    n_samples = models.PositiveIntegerField()
+    encoding = models.CharField(max_length=10, choices=Encoding.choices)
+    scale = models.FloatField(
+        null=True, blank=True, help_text="g per count (int16); a factor on float32 if sent."
+    )
+    compression = models.CharField(max_length=10, default="zlib")
+    data = models.BinaryField(help_text="zlib of the little-endian samples as the vendor sent.")
+    stored_bytes = models.PositiveIntegerField(default=0, help_text="Size of data (bytes).")
+    # Null inside the raw window; set by retention on the waveforms it keeps beyond it.
+    tier = models.CharField(max_length=10, choices=Tier.choices, null=True, blank=True)
+
+    class Meta:
+        db_table = "waveforms"
+        # Tier storage figures for /api/stats: (tier, stored_bytes) covers their sums.
+        indexes = [models.Index(fields=["tier", "stored_bytes"], name="waveform_tier_bytes")]
+
+    def __str__(self) -> str:
+        return f"waveform of {self.reading_id}"
+
+    @staticmethod
+    def pack(raw: bytes) -> bytes:
+        """The stored form of the vendor's sample bytes."""
+        return zlib.compress(bytes(raw), 6)
+
+    @classmethod
+    def raw_samples(cls, doc: Mapping) -> bytes:
+        """The vendor's sample bytes of a stored document (ValueError if corrupt)."""
+        try:
+            raw = zlib.decompress(bytes(doc.get("data") or b""))
+        except zlib.error as exc:
+            raise ValueError(f"waveform data does not decompress: {exc}") from None
+        dtype = cls.DTYPES.get(doc.get("encoding"))
+        if dtype is None or len(raw) % dtype.itemsize:
+            raise ValueError(f"waveform of {len(raw)} bytes is not {doc.get('encoding')!r}")
+        return raw
+
+    @classmethod
+    def samples_g(cls, doc: Mapping) -> np.ndarray:
+        """Float64 samples in g, computed as ingestion.wire.decode_waveform does (same bits)."""
+        raw = cls.raw_samples(doc)
+        samples = np.frombuffer(raw, dtype=cls.DTYPES[doc["encoding"]]).astype(np.float64)
+        scale = doc.get("scale")
+        if scale is not None:
+            samples *= scale
+        return samples
 
 
 class MetricAggregate(EmbeddedModel):
@@ -450,6 +522,40 @@ class IngestionRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.date_from}..{self.date_to} {self.outcome}"
+
+
+class RetentionRun(models.Model):
+    """One run of apply_retention: what it removed per tier and how far it got."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    dry_run = models.BooleanField(default=False)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RUNNING)
+    cutoff = models.DateTimeField(help_text="Raw waveforms older than this were thinned.")
+    thinned_before = models.DateTimeField(
+        null=True, blank=True, help_text="Every UTC day before this is thinned (resume point)."
+    )
+    days = models.PositiveIntegerField(default=0)
+    waveforms_removed = models.PositiveIntegerField(default=0)
+    waveform_bytes_removed = models.PositiveBigIntegerField(default=0)
+    spectra_removed = models.PositiveIntegerField(default=0)
+    spectrum_bytes_removed = models.PositiveBigIntegerField(default=0)
+    kept_daily = models.PositiveIntegerField(default=0)
+    kept_evidence = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "retention_runs"
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["-started_at"], name="retention_run_started")]
+
+    def __str__(self) -> str:
+        return f"retention {self.started_at:%Y-%m-%d %H:%M} {self.outcome}"
 
 
 class IngestionLock(models.Model):

@@ -15,6 +15,7 @@ from monitoring.models import (
     Spectrum,
     Status,
     Velocity,
+    Waveform,
 )
 
 
@@ -91,6 +92,32 @@ class SpectrumFactory(factory.django.DjangoModelFactory):
     amplitudes = factory.LazyFunction(
         lambda: np.where(np.arange(2048) == 20, 0.5, 0.001).astype("<f4").tobytes()
     )
+
+
+def waveform_counts(n: int = 4096, sample_rate_hz: float = 5120.0, seed: int = 7) -> np.ndarray:
+    """int16 counts of a 25 Hz tone plus a 3 kHz resonance struck at ~BPFO of the 6205 at
+    1500 rpm (89.6 Hz) and a little noise: something for every spectrum and the envelope."""
+    t = np.arange(n) / sample_rate_hz
+    rng = np.random.default_rng(seed)
+    strikes = np.exp(-((t * 89.6) % 1.0) * 20.0) * np.sin(2 * np.pi * 3000.0 * t)
+    x = 0.5 * np.sin(2 * np.pi * 25.0 * t) + 0.3 * strikes + 0.01 * rng.standard_normal(n)
+    return np.rint(x / np.abs(x).max() * 32767).astype("<i2")
+
+
+class WaveformFactory(factory.django.DjangoModelFactory):
+    """A reading's raw waveform: int16 counts (``waveform_counts``) x 3e-5 g, zlib-packed."""
+
+    class Meta:
+        model = Waveform
+
+    reading = factory.SubFactory(ReadingFactory)
+    sample_rate_hz = 5120.0
+    n_samples = 4096
+    encoding = "int16"
+    scale = 3e-5
+    compression = "zlib"
+    data = factory.LazyFunction(lambda: Waveform.pack(waveform_counts().tobytes()))
+    stored_bytes = factory.LazyAttribute(lambda o: len(o.data))
 
 
 class IngestionRunFactory(factory.django.DjangoModelFactory):
@@ -210,6 +237,9 @@ def build_fleet():
         for _m, b, ts, status, v, temp in FLEET_READINGS
     ]
     ns.spectrum = SpectrumFactory(reading=ns.readings[3])
+    # The same reading keeps its raw waveform too (served by /waveform and /envelope; /fft
+    # answers from the stored spectrum, as for readings ingested before waveforms were kept).
+    ns.waveform = WaveformFactory(reading=ns.readings[3])
     ns.run = IngestionRunFactory()
     rollups_rebuild()
     latest_state_rebuild()

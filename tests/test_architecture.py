@@ -108,6 +108,7 @@ def _top_level_modules(package: str, root: Path = ROOT) -> set[str]:
 INGESTION_MAY_USE = (
     "monitoring.models",
     "monitoring.services",
+    "monitoring.retention",  # a write service, like services (apply_retention runs it)
     "monitoring.mongo",
     "monitoring.indicators",
     "monitoring.vibration",

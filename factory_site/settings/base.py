@@ -283,6 +283,13 @@ INGEST_MAX_ATTEMPTS = env.int("INGEST_MAX_ATTEMPTS", default=5)
 INGEST_CONCURRENCY = env.int("INGEST_CONCURRENCY", default=4)
 INGEST_CRON_SCHEDULE = env("INGEST_CRON_SCHEDULE", default="0 2 * * *")
 
+# Retention tiers (monitoring/retention.py): raw waveforms for this many days, then one per
+# bearing and day plus evidence (pinned readings); readings and rollups are kept forever.
+RETENTION_WAVEFORM_DAYS = env.int("RETENTION_WAVEFORM_DAYS", default=90)
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
+# Daily, after the ingestion job (INGEST_CRON_SCHEDULE, 02:00).
+RETENTION_CRON_SCHEDULE = env("RETENTION_CRON_SCHEDULE", default="30 4 * * *")
+
 CRONJOBS = [
     (
         INGEST_CRON_SCHEDULE,
@@ -291,6 +298,13 @@ CRONJOBS = [
         ["ingest_data", "--backfill-days", "2"],
         {},
         f">> {LOG_DIR / 'ingestion_cron.log'} 2>&1",
+    ),
+    (
+        RETENTION_CRON_SCHEDULE,
+        "django.core.management.call_command",
+        ["apply_retention"],
+        {},
+        f">> {LOG_DIR / 'retention_cron.log'} 2>&1",
     ),
 ]
 CRONTAB_COMMAND_PREFIX = env("CRONTAB_COMMAND_PREFIX", default="")

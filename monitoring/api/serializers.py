@@ -364,6 +364,84 @@ class FftSerializer(DocumentSerializer):
     )
 
 
+class WaveformSerializer(DocumentSerializer):
+    """A reading's raw acceleration waveform, samples as stored (lossless)."""
+
+    reading_id = ObjectIdField()
+    machine_id = ObjectIdField()
+    bearing_id = ObjectIdField()
+    timestamp = AwareDateTimeField()
+    sample_rate_hz = serializers.FloatField()
+    n_samples = serializers.IntegerField()
+    unit = serializers.ChoiceField(choices=["g"])
+    encoding = serializers.ChoiceField(
+        choices=["int16", "float32"], help_text="Sample type of `samples_b64` (little-endian)."
+    )
+    scale = serializers.FloatField(
+        allow_null=True,
+        help_text="g per int16 count; for float32 a factor (null: the samples are in g).",
+    )
+    samples_b64 = serializers.CharField(
+        help_text="Base64 of the samples as the vendor sent them: acceleration in g = sample x "
+        "scale (x 1 when scale is null). `?format=csv` gives `time_s,acceleration_g` rows."
+    )
+
+
+class EnvelopeHarmonicSerializer(DocumentSerializer):
+    """One harmonic of a fault frequency and the largest envelope line found near it."""
+
+    order = serializers.IntegerField(help_text="1, 2 or 3 x the fault frequency.")
+    frequency_hz = serializers.FloatField(
+        help_text="The matched line's frequency (the harmonic's, when past the spectrum)."
+    )
+    amplitude = serializers.FloatField(
+        allow_null=True,
+        help_text="Largest line within +-2 % (at least one line), 0-peak gE; null past the end.",
+    )
+
+
+class EnvelopeMarkerSerializer(DocumentSerializer):
+    """A bearing fault frequency with its matched harmonics and match score."""
+
+    name = serializers.ChoiceField(choices=["BPFO", "BPFI", "BSF", "FTF"])
+    frequency_hz = serializers.FloatField(help_text="At the shaft speed (Hz).")
+    harmonics = EnvelopeHarmonicSerializer(many=True)
+    score = serializers.FloatField(
+        allow_null=True,
+        help_text="Geometric mean of the harmonics over the noise floor: noise ~1-4, a clear "
+        "defect 15 and more.",
+    )
+
+
+class EnvelopeSpectrumSerializer(DocumentSerializer):
+    """A reading's envelope (demodulation) spectrum with bearing fault-frequency matches."""
+
+    reading_id = ObjectIdField()
+    machine_id = ObjectIdField()
+    bearing_id = ObjectIdField()
+    timestamp = AwareDateTimeField()
+    sample_rate_hz = serializers.FloatField()
+    n_samples = serializers.IntegerField()
+    band_hz = FloatListField(
+        child=serializers.FloatField(), help_text="Demodulated band [low, high] (Hz)."
+    )
+    rms = serializers.FloatField(help_text="RMS of the envelope (gE).")
+    peak = serializers.FloatField(help_text="Peak of the envelope (gE).")
+    noise_floor = serializers.FloatField(help_text="Median envelope-spectrum line (gE).")
+    resolution_hz = serializers.FloatField()
+    amplitude_unit = serializers.ChoiceField(choices=["gE"])
+    shaft_hz = serializers.FloatField(allow_null=True, help_text="Shaft speed used (Hz).")
+    frequencies = FloatListField(child=serializers.FloatField(), help_text="Hz")
+    amplitudes = FloatListField(
+        child=serializers.FloatField(),
+        help_text="0-peak gE, Hann window, amplitude-corrected (a sine of A reads A).",
+    )
+    markers = EnvelopeMarkerSerializer(
+        many=True,
+        help_text="BPFO, BPFI, BSF, FTF; empty unless bearing geometry and shaft speed are known.",
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Dashboard
 # --------------------------------------------------------------------------------------------
@@ -467,6 +545,41 @@ class CollectionCountsSerializer(DocumentSerializer):
     ingestion_runs = serializers.IntegerField(allow_null=True)
 
 
+class TierStorageSerializer(DocumentSerializer):
+    """Raw waveforms in one retention tier."""
+
+    count = serializers.IntegerField()
+    bytes = serializers.IntegerField(help_text="Stored (compressed) waveform bytes.")
+
+
+class WaveformTiersSerializer(DocumentSerializer):
+    """Raw waveforms per retention tier."""
+
+    raw = TierStorageSerializer(help_text="Inside the raw window: every reading's waveform.")
+    daily = TierStorageSerializer(help_text="Past it: one per bearing and day (the worst).")
+    evidence = TierStorageSerializer(help_text="Past it: kept as evidence (pinned readings).")
+
+
+class RetentionNextRunSerializer(DocumentSerializer):
+    """What the next `apply_retention` run would remove."""
+
+    days = serializers.IntegerField(help_text="UTC days it would thin.")
+    waveforms = serializers.IntegerField(
+        allow_null=True, help_text="null when more than 3 days are due (use --dry-run)."
+    )
+    waveform_bytes = serializers.IntegerField(allow_null=True)
+    spectra = serializers.IntegerField(allow_null=True, help_text="Legacy stored spectra.")
+
+
+class RetentionStatsSerializer(DocumentSerializer):
+    """Storage per retention tier (staff only)."""
+
+    waveform_days = serializers.IntegerField(help_text="RETENTION_WAVEFORM_DAYS")
+    cutoff = AwareDateTimeField(help_text="Days before this are thinned by the next run.")
+    waveforms = WaveformTiersSerializer()
+    next_run = RetentionNextRunSerializer()
+
+
 class StatsSerializer(DocumentSerializer):
     """System statistics."""
 
@@ -479,6 +592,9 @@ class StatsSerializer(DocumentSerializer):
     last_ingestion = IngestionRunSerializer(allow_null=True)
     app_version = serializers.CharField()
     server_version = serializers.CharField(allow_null=True)
+    retention = RetentionStatsSerializer(
+        allow_null=True, help_text="Raw-data storage per retention tier; null for plant users."
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -51,6 +51,16 @@ urlpatterns = [
         serve(views.SpectrumViewSet, "retrieve"),
         "reading-fft",
     ),
+    route(
+        r"readings/(?P<reading_id>[^/]+)/waveform",
+        serve(views.WaveformViewSet, "waveform"),
+        "reading-waveform",
+    ),
+    route(
+        r"readings/(?P<reading_id>[^/]+)/envelope",
+        serve(views.EnvelopeViewSet, "envelope"),
+        "reading-envelope",
+    ),
     route("dashboard/kpis", serve(dashboard, "kpis"), "dashboard-kpis"),
     route("dashboard/trends/hourly", serve(dashboard, "hourly_trends"), "dashboard-trends-hourly"),
     route("dashboard/trends/status", serve(dashboard, "status_trends"), "dashboard-trends-status"),

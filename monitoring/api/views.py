@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 from bson import ObjectId
 from django.conf import settings
 from django.core.cache import cache
@@ -25,7 +26,7 @@ from rest_framework.exceptions import (
     ValidationError,
 )
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import StaticHTMLRenderer
+from rest_framework.renderers import BaseRenderer, StaticHTMLRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -37,7 +38,7 @@ from monitoring.api import serializers as s
 from monitoring.api.fields import OBJECT_ID_SCHEMA, is_object_id
 from monitoring.api.pagination import ReadingCursorPagination, StandardPagination
 from monitoring.api.reports import report_html
-from monitoring.models import Bearing, Machine, Reading, Spectrum
+from monitoring.models import Bearing, Machine, Reading, Spectrum, Waveform
 from monitoring.renderers import CSVRenderer, ORJSONRenderer
 from monitoring.selectors import (
     catalogue,
@@ -477,6 +478,106 @@ class SpectrumViewSet(ApiView, viewsets.GenericViewSet):
         return Response(s.FftSerializer.render(data))
 
 
+class CsvRenderer(BaseRenderer):
+    """``text/csv`` for views that build their CSV text themselves."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return data.encode("utf-8") if isinstance(data, str) else b""
+
+
+def waveform_csv(data: dict) -> str:
+    """``time_s,acceleration_g`` rows of a waveform (time from the first sample)."""
+    samples = data["samples_g"]
+    times = np.arange(samples.size, dtype=np.float64) / data["sample_rate_hz"]
+    rows = "\n".join(f"{t:.9g},{v:.9g}" for t, v in zip(times, samples, strict=True))
+    return f"time_s,acceleration_g\n{rows}\n"
+
+
+WAVEFORM_DESCRIPTION = (
+    "The raw acceleration waveform the vendor sent, stored losslessly. JSON: the samples as "
+    "stored (base64, `encoding`, `scale`); `?format=csv`: `time_s,acceleration_g` rows. "
+    "Readings ingested before waveforms were kept answer 404."
+)
+ENVELOPE_DESCRIPTION = (
+    "Envelope (demodulation) analysis of the raw waveform: band-passed around the structural "
+    "resonance (500 Hz to 0.4 x the sample rate), the envelope's Hann amplitude spectrum in "
+    "0-peak gE (amplitude-corrected: a sine of amplitude A reads A), its RMS and peak, and for "
+    "each bearing fault frequency (BPFO, BPFI, BSF, FTF at the shaft speed) the largest line "
+    "within +-2 % of its 1x-3x harmonics and the match score. 404 when the reading has no "
+    "stored waveform (readings ingested before waveforms were kept)."
+)
+
+
+class _ReadingWaveformViewSet(ApiView, viewsets.GenericViewSet):
+    """What is computed from one reading's stored raw waveform."""
+
+    queryset = Waveform.objects.none()
+    not_found_message = "No waveform for this reading id."
+
+    def _data(self, selector) -> dict:
+        pk = self.object_id_or_404(self.kwargs["reading_id"])
+        data = selector(scope=self.scope, reading_id=pk)
+        if data is None:
+            raise NotFound(self.not_found_message)
+        return data
+
+
+@extend_schema(tags=["data"])
+class WaveformViewSet(_ReadingWaveformViewSet):
+    """The raw waveform of one reading, as JSON or CSV."""
+
+    renderer_classes = [ORJSONRenderer, CsvRenderer]
+
+    def handle_exception(self, exc):
+        """Errors are JSON in the one error format, whatever format was asked for."""
+        self.request.accepted_renderer = ORJSONRenderer()
+        self.request.accepted_media_type = ORJSONRenderer.media_type
+        return super().handle_exception(exc)
+
+    @extend_schema(
+        summary="Raw waveform of a reading",
+        description=WAVEFORM_DESCRIPTION,
+        parameters=[
+            READING_ID,
+            OpenApiParameter(
+                "format", str, enum=["json", "csv"], description="`csv`: time_s,acceleration_g."
+            ),
+        ],
+        responses={
+            (200, "application/json"): s.WaveformSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+            **ERRORS_400_404,
+        },
+    )
+    def waveform(self, request, *args, **kwargs):
+        """The waveform of the reading named in the URL, as JSON or CSV."""
+        data = self._data(spectra.waveform_get)
+        if request.accepted_renderer.format == "csv":
+            return Response(waveform_csv(data), content_type="text/csv; charset=utf-8")
+        return Response(s.WaveformSerializer.render(data))
+
+
+@extend_schema(tags=["data"])
+class EnvelopeViewSet(_ReadingWaveformViewSet):
+    """The envelope analysis of one reading's raw waveform."""
+
+    not_found_message = "No waveform for this reading id (needed for the envelope)."
+
+    @extend_schema(
+        summary="Envelope spectrum of a reading",
+        description=ENVELOPE_DESCRIPTION,
+        parameters=[READING_ID],
+        responses={200: s.EnvelopeSpectrumSerializer, **ERRORS_400_404},
+    )
+    def envelope(self, request, *args, **kwargs):
+        """The envelope analysis of the reading named in the URL."""
+        return Response(s.EnvelopeSpectrumSerializer.render(self._data(spectra.envelope_get)))
+
+
 @extend_schema(tags=["dashboard"])
 class DashboardViewSet(ApiView, viewsets.ViewSet):
     """KPIs and trends, read from the denormalized state and the hourly rollups."""
@@ -673,7 +774,9 @@ class StatsView(ApiView, APIView):
         """Collection counts, storage, reading time range, last run, versions."""
 
         def compute() -> dict:
-            return s.StatsSerializer.render(system.stats_get(scope=self.scope))
+            data = system.stats_get(scope=self.scope)
+            data["retention"] = spectra.storage_tiers_get(scope=self.scope)
+            return s.StatsSerializer.render(data)
 
         # All-time figures read every area rollup: once per cache period, not per request.
         return Response(self.cached_answer("stats", compute))

@@ -33,7 +33,7 @@ def partial_unique(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0007_ing13_shaft_speed_direction_band_envelope"),
+        ("monitoring", "0008_wave_waveforms_retention"),
     ]
 
     operations = [

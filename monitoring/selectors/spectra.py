@@ -1,41 +1,108 @@
-"""A reading's spectrum with its peaks and the bearing's fault-frequency markers."""
+"""A reading's spectrum, raw waveform and envelope, with the bearing's fault-frequency markers.
+
+The one place that decides where a spectrum comes from: a stored Spectrum (readings ingested
+before waveforms were kept) is served as stored; otherwise the spectrum is derived from the
+stored raw waveform with the same arithmetic ingestion used, so the numbers are the same.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import base64
+import logging
 
-from monitoring.models import Bearing, Machine, Reading, Spectrum
+import numpy as np
+from django.conf import settings
+
+from monitoring import retention
+from monitoring.models import Bearing, Machine, Reading, Spectrum, Waveform
 from monitoring.mongo import collection
 from monitoring.scope import Scope
-from monitoring.vibration.markers import spectrum_markers
-from monitoring.vibration.spectrum import spectrum_peaks
+from monitoring.vibration.envelope import envelope_analysis
+from monitoring.vibration.markers import FAULT_LABELS, spectrum_markers
+from monitoring.vibration.spectrum import amplitude_spectrum, spectrum_peaks
+
+logger = logging.getLogger(__name__)
 
 PEAK_COUNT = 5
+ENVELOPE_HARMONICS = 3
+#: Harmonic search window of the envelope markers (as in monitoring.vibration.envelope).
+ENVELOPE_TOLERANCE = 0.02
 
 
-def fft_get(*, scope: Scope, reading_id) -> dict | None:
-    """A reading's spectrum with peaks and bearing fault frequencies; None if there is none."""
+def _reading(scope: Scope, reading_id) -> dict | None:
+    """The reading's ids and time if it exists within the scope."""
     # By id alone (the _id index); the scope is checked on the one document found.
     reading = collection(Reading).find_one(
         {"_id": reading_id}, {"machine_id": 1, "bearing_id": 1, "timestamp": 1, "customer": 1}
     )
     if reading is None or not scope.allows(reading.get("customer")):
         return None
-    spectrum = collection(Spectrum).find_one({"reading_id": reading_id})
-    if spectrum is None:
-        return None
+    return reading
+
+
+def _bearing_and_shaft(reading: dict) -> tuple[dict | None, float | None]:
+    """The bearing's geometry fields and its shaft speed (Hz)."""
     bearing = collection(Bearing).find_one(
         {"_id": reading["bearing_id"]},
         dict.fromkeys((*Bearing.GEOMETRY_FIELDS, "shaft_speed_rpm"), 1),
     )
     machine = collection(Machine).find_one({"_id": reading["machine_id"]}, {"running_speed_rpm": 1})
-    # Stored data is trusted but a truncated payload must not turn into a 500.
-    amps = Spectrum.decode_amplitudes(spectrum.get("amplitudes"))
-    resolution_hz = spectrum.get("resolution_hz") or 0.0
-    freqs = np.arange(amps.size, dtype=np.float64) * resolution_hz
     # The bearing's own shaft: behind a gearbox, the machine's speed would put the fault
     # frequencies and orders off by the gear ratio.
-    running_speed_hz = Bearing.shaft_hz(bearing, machine)
+    return bearing, Bearing.shaft_hz(bearing, machine)
+
+
+def _waveform(reading_id) -> tuple[dict, np.ndarray] | None:
+    """The stored waveform document and its samples in g; None if none (or unreadable)."""
+    doc = collection(Waveform).find_one({"reading_id": reading_id})
+    if doc is None:
+        return None
+    try:
+        return doc, Waveform.samples_g(doc)
+    except ValueError as exc:
+        # Stored data is trusted, but a damaged document must answer 404, not 500.
+        logger.warning("waveform of reading %s is unreadable: %s", reading_id, exc)
+        return None
+
+
+def _spectrum(reading_id) -> dict | None:
+    """sample_rate_hz, n_samples, resolution_hz, window, amplitude_unit and amplitudes."""
+    stored = collection(Spectrum).find_one({"reading_id": reading_id})
+    if stored is not None:
+        # A truncated payload must not turn into a 500 (decode drops a partial value).
+        return {**stored, "amplitudes": Spectrum.decode_amplitudes(stored.get("amplitudes"))}
+    found = _waveform(reading_id)
+    if found is None:
+        return None
+    doc, samples = found
+    try:
+        _freqs, amps, resolution = amplitude_spectrum(samples, doc["sample_rate_hz"])
+    except ValueError as exc:
+        logger.warning("waveform of reading %s has no spectrum: %s", reading_id, exc)
+        return None
+    return {
+        "sample_rate_hz": doc["sample_rate_hz"],
+        "n_samples": int(samples.size),
+        "resolution_hz": resolution,
+        "window": "hann",
+        "amplitude_unit": "g",
+        "amplitudes": amps,
+    }
+
+
+def fft_get(*, scope: Scope, reading_id) -> dict | None:
+    """A reading's spectrum with peaks and bearing fault frequencies; None if there is none."""
+    reading = _reading(scope, reading_id)
+    if reading is None:
+        return None
+    spectrum = _spectrum(reading_id)
+    if spectrum is None:
+        return None
+    bearing, running_speed_hz = _bearing_and_shaft(reading)
+    amps = spectrum["amplitudes"]
+    resolution_hz = spectrum.get("resolution_hz") or 0.0
+    # Frequencies as line x resolution for either source, so both give the same numbers.
+    freqs = np.arange(amps.size, dtype=np.float64) * resolution_hz
     return {
         "reading_id": reading["_id"],
         "machine_id": reading["machine_id"],
@@ -50,7 +117,7 @@ def fft_get(*, scope: Scope, reading_id) -> dict | None:
         "amplitude_unit": spectrum.get("amplitude_unit"),
         "running_speed_hz": running_speed_hz,
         # Arrays, encoded natively by the JSON renderer: frequencies to the micro-hertz, the
-        # stored float32 amplitudes as float32 (the ~7 significant digits they carry).
+        # float32 amplitudes as float32 (the ~7 significant digits they carry).
         "frequencies": np.round(freqs, 6),
         "amplitudes": np.ascontiguousarray(amps, dtype=np.float32),
         "peaks": spectrum_peaks(freqs, amps, count=PEAK_COUNT, running_speed_hz=running_speed_hz),
@@ -58,4 +125,142 @@ def fft_get(*, scope: Scope, reading_id) -> dict | None:
         "fault_frequencies": spectrum_markers(
             shaft_hz=running_speed_hz, geometry=bearing
         ).fault_frequencies,
+    }
+
+
+def waveform_get(*, scope: Scope, reading_id) -> dict | None:
+    """A reading's raw waveform: its samples as stored and in g; None if there is none."""
+    reading = _reading(scope, reading_id)
+    if reading is None:
+        return None
+    found = _waveform(reading_id)
+    if found is None:
+        return None
+    doc, samples = found
+    return {
+        "reading_id": reading["_id"],
+        "machine_id": reading["machine_id"],
+        "bearing_id": reading["bearing_id"],
+        "timestamp": reading["timestamp"],
+        "sample_rate_hz": doc["sample_rate_hz"],
+        "n_samples": int(samples.size),
+        "unit": "g",
+        "encoding": doc["encoding"],
+        "scale": doc.get("scale"),
+        "samples_b64": base64.b64encode(Waveform.raw_samples(doc)).decode("ascii"),
+        "samples_g": samples,
+    }
+
+
+def _markers(amps: np.ndarray, resolution: float, faults: dict[str, float] | None) -> list:
+    """Per fault type: its frequency, 1x-3x harmonics with matched amplitudes and the score."""
+    if not faults:
+        return []
+    out = []
+    for key, label in FAULT_LABELS.items():
+        harmonics = []
+        for order in range(1, ENVELOPE_HARMONICS + 1):
+            target = order * faults[key]
+            half = max(ENVELOPE_TOLERANCE * target, resolution)
+            lo = max(1, int(np.ceil((target - half) / resolution)))
+            hi = int(np.floor((target + half) / resolution))
+            if hi >= amps.size or hi < lo:
+                harmonics.append({"order": order, "frequency_hz": target, "amplitude": None})
+                continue
+            k = lo + int(np.argmax(amps[lo : hi + 1]))
+            harmonics.append(
+                {"order": order, "frequency_hz": k * resolution, "amplitude": float(amps[k])}
+            )
+        out.append({"name": label, "frequency_hz": faults[key], "harmonics": harmonics})
+    return out
+
+
+def envelope_get(*, scope: Scope, reading_id) -> dict | None:
+    """A reading's envelope spectrum (0-peak gE) with fault matches; None without a waveform."""
+    reading = _reading(scope, reading_id)
+    if reading is None:
+        return None
+    found = _waveform(reading_id)
+    if found is None:
+        return None
+    doc, samples = found
+    bearing, shaft_hz = _bearing_and_shaft(reading)
+    faults = spectrum_markers(shaft_hz=shaft_hz, geometry=bearing).fault_frequencies
+    try:
+        env = envelope_analysis(samples, doc["sample_rate_hz"], fault_frequencies=faults or {})
+    except ValueError as exc:
+        logger.warning("waveform of reading %s has no envelope: %s", reading_id, exc)
+        return None
+    amps, resolution = env["amplitudes"], env["resolution_hz"]
+    markers = _markers(amps, resolution, faults)
+    for marker in markers:
+        marker["score"] = env["defects"][marker["name"].lower()]["score"]
+    return {
+        "reading_id": reading["_id"],
+        "machine_id": reading["machine_id"],
+        "bearing_id": reading["bearing_id"],
+        "timestamp": reading["timestamp"],
+        "sample_rate_hz": doc["sample_rate_hz"],
+        "n_samples": int(samples.size),
+        "band_hz": list(env["band_hz"]),
+        "rms": env["rms"],
+        "peak": env["peak"],
+        "noise_floor": env["noise_floor"],
+        "resolution_hz": resolution,
+        "amplitude_unit": "gE",
+        "shaft_hz": shaft_hz,
+        "frequencies": np.round(np.arange(amps.size, dtype=np.float64) * resolution, 6),
+        "amplitudes": np.ascontiguousarray(amps, dtype=np.float32),
+        "markers": markers,
+    }
+
+
+#: Beyond this many days to thin (a first run over old data), the next run's counts would
+#: read too much for a stats request: they are left null (``apply_retention --dry-run``).
+NEXT_RUN_MAX_DAYS = 3
+
+
+def _tier_storage() -> dict:
+    """Waveforms and their stored bytes per tier: one index-led $group per tier."""
+    out = {}
+    for name, tier in (("raw", None), ("daily", "daily"), ("evidence", "evidence")):
+        # (tier, stored_bytes) is an index: an equality on tier, summing a covered field.
+        rows = list(
+            collection(Waveform).aggregate(
+                [
+                    {"$match": {"tier": tier}},
+                    {"$project": {"_id": 0, "stored_bytes": 1}},
+                    {"$group": {"_id": None, "n": {"$sum": 1}, "b": {"$sum": "$stored_bytes"}}},
+                ]
+            )
+        )
+        n, b = (rows[0]["n"], rows[0]["b"]) if rows else (0, 0)
+        out[name] = {"count": n, "bytes": b}
+    return out
+
+
+def _next_run() -> dict:
+    """What the next retention run would remove (null counts when too many days are due)."""
+    days = retention.retention_days()
+    figures = {"days": len(days), "waveforms": None, "spectra": None, "waveform_bytes": None}
+    if len(days) <= NEXT_RUN_MAX_DAYS:
+        plans = [retention.day_plan(day) for day in days]
+        figures["waveforms"] = sum(p.waveforms for p in plans)
+        figures["waveform_bytes"] = sum(p.waveform_bytes for p in plans)
+        figures["spectra"] = sum(p.spectra for p in plans)
+    return figures
+
+
+def storage_tiers_get(*, scope: Scope) -> dict | None:
+    """Raw waveforms per retention tier and the next run's removals; staff only (else None).
+
+    Tiers are not kept per customer (retention is plant-wide), so a plant user gets null.
+    """
+    if not scope.unrestricted:
+        return None
+    return {
+        "waveform_days": settings.RETENTION_WAVEFORM_DAYS,
+        "cutoff": retention.retention_cutoff(),
+        "waveforms": _tier_storage(),
+        "next_run": _next_run(),
     }

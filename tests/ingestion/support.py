@@ -15,7 +15,7 @@ from monitoring.models import (
     IngestionRun,
     Machine,
     Reading,
-    Spectrum,
+    Waveform,
 )
 from monitoring.mongo import collection
 
@@ -53,7 +53,7 @@ def expected_ids(server: SimulatorServer, *, days, customer=None, intact_only=Tr
 
 def counts() -> dict[str, int]:
     """Documents per collection the ingestion writes."""
-    models = (Machine, Bearing, Reading, Spectrum, BearingHourlyRollup, AreaHourlyRollup)
+    models = (Machine, Bearing, Reading, Waveform, BearingHourlyRollup, AreaHourlyRollup)
     return {m.__name__: collection(m).count_documents({}) for m in models}
 
 

@@ -43,17 +43,25 @@ def test_cron_job_is_configured_daily_at_2_with_a_two_day_backfill():
     assert suffix.startswith(">> ") and suffix.endswith("ingestion_cron.log 2>&1")
 
 
+def test_retention_runs_daily_after_the_ingestion():
+    (schedule, func, args, _kwargs, suffix) = django_settings.CRONJOBS[1]
+    assert schedule == django_settings.RETENTION_CRON_SCHEDULE == "30 4 * * *"
+    assert (func, args) == ("django.core.management.call_command", ["apply_retention"])
+    assert suffix.endswith("retention_cron.log 2>&1")
+
+
 def test_add_show_remove(fake_crontab, capsys):
     fake_crontab.write_text("15 * * * * /usr/local/bin/someone-elses-job\n")
     _run("add")
     lines = fake_crontab.read_text().splitlines()
     assert lines[0] == "15 * * * * /usr/local/bin/someone-elses-job"  # left alone
-    # The ingestion job, and the alarms' stale-sensor check every 15 minutes.
+    # The ingestion job, retention after it, and the alarms' stale-sensor check every 15 minutes.
     jobs = [line for line in lines if "django-cronjobs" in line]
     (job,) = [line for line in jobs if "ingestion_cron.log" in line]
     (stale,) = [line for line in jobs if "alarms_cron.log" in line]
-    assert stale.startswith("*/15 * * * * ") and len(jobs) == 2
-    assert job.startswith("0 2 * * * ")
+    (retention,) = [line for line in jobs if line.startswith("30 4 * * * ")]
+    assert stale.startswith("*/15 * * * * ") and len(jobs) == 3
+    assert job.startswith("0 2 * * * ") and retention.startswith("30 4 * * * ")
     assert f"{sys.executable} " in job and "manage.py crontab run " in job
     assert f"--settings={django_settings.CRONTAB_DJANGO_SETTINGS_MODULE}" in job
     assert f">> {Path(django_settings.LOG_DIR) / 'ingestion_cron.log'} 2>&1" in job
@@ -91,8 +99,8 @@ def test_the_installed_job_runs_a_two_day_backfill(fake_crontab, monkeypatch):
 
     monkeypatch.setattr("ingestion.management.commands.ingest_data.ingestion_run", fake_run)
     _run("add")
-    lines = fake_crontab.read_text().splitlines()
-    (job,) = [line for line in lines if "crontab run" in line and "ingestion_cron" in line]
+    jobs = [line for line in fake_crontab.read_text().splitlines() if "crontab run" in line]
+    (job,) = [line for line in jobs if line.startswith("0 2 * * * ")]
     job_hash = job.split("crontab run ")[1].split()[0]
     call_command("crontab", "run", job_hash, stdout=io.StringIO())
     today = dt.datetime.now(dt.UTC).date()

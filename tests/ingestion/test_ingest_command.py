@@ -19,7 +19,7 @@ from django.db import connection
 from ingestion.lock import holder_describe, lock_acquire
 from ingestion.progress import ProgressReporter, ProgressState
 from ingestion.run import ingestion_run
-from monitoring.models import BearingHourlyRollup, IngestionLock, IngestionRun, Reading, Spectrum
+from monitoring.models import BearingHourlyRollup, IngestionLock, IngestionRun, Reading, Waveform
 from monitoring.mongo import collection
 from monitoring.services import rollups_rebuild
 from tests.ingestion.support import (
@@ -196,7 +196,7 @@ def test_kill_9_halfway_then_rerun_leaves_exactly_the_vendor_data(tmp_path):
         child.wait(timeout=10)
         partial = Reading.objects.count()
         assert 40 <= partial < 192
-        assert Spectrum.objects.count() == partial  # whole batches only
+        assert Waveform.objects.count() == partial  # whole batches only
         killed = IngestionRun.objects.get()
         assert killed.outcome == "running" and IngestionLock.objects.exists()
 
@@ -210,7 +210,7 @@ def test_kill_9_halfway_then_rerun_leaves_exactly_the_vendor_data(tmp_path):
     finally:
         server.stop()
     assert set(Reading.objects.values_list("external_id", flat=True)) == ids
-    assert Reading.objects.count() == Spectrum.objects.count() == len(ids)
+    assert Reading.objects.count() == Waveform.objects.count() == len(ids)
     assert run.stored + run.duplicates == len(ids)
     killed.refresh_from_db()
     assert killed.outcome == "failed" and "abandoned" in killed.error

@@ -6,7 +6,6 @@ import datetime as dt
 import threading
 import time
 
-import numpy as np
 import pytest
 from django.db import connection
 
@@ -23,7 +22,7 @@ from monitoring.models import (
     IngestionRun,
     Machine,
     Reading,
-    Spectrum,
+    Waveform,
 )
 from monitoring.mongo import collection
 from monitoring.services import latest_state_rebuild, rollups_rebuild
@@ -79,10 +78,10 @@ def test_end_to_end_stores_everything_and_records_the_run(simulator):
     ids = expected_ids(simulator, days=[DAY], customer=CUSTOMER)
     assert len(ids) == 8 * 0 + 32 * 6  # 32 bearings, every 4 hours
     c = counts()
-    assert (c["Machine"], c["Bearing"], c["Reading"], c["Spectrum"]) == (8, 32, 192, 192)
+    assert (c["Machine"], c["Bearing"], c["Reading"], c["Waveform"]) == (8, 32, 192, 192)
     assert set(Reading.objects.values_list("external_id", flat=True)) == ids
 
-    # A reading: ids derived from the vendor id, denormalized fields, indicators, spectrum.
+    # A reading: ids derived from the vendor id, denormalized fields, indicators, waveform.
     reading = Reading.objects.select_related("machine", "bearing").first()
     assert reading.pk == reading_object_id(
         measurement_id=reading.external_id, timestamp=reading.timestamp
@@ -91,10 +90,10 @@ def test_end_to_end_stores_everything_and_records_the_run(simulator):
     assert reading.area == reading.machine.area
     assert reading.velocity.rms > 0 and reading.acceleration.kurtosis > 1
     assert reading.status in ("Normal", "Satisfactory", "Alert", "Unacceptable")
-    spectrum = Spectrum.objects.get(reading=reading)
-    amps = Spectrum.decode_amplitudes(spectrum.amplitudes)
-    assert amps.dtype == np.float32 and amps.size == spectrum.n_lines == 1024 // 2 + 1
-    assert spectrum.resolution_hz == pytest.approx(5120.0 / 1024)
+    waveform = Waveform.objects.get(reading=reading)
+    samples = Waveform.samples_g({"data": waveform.data, "encoding": waveform.encoding,
+                                  "scale": waveform.scale})  # fmt: skip
+    assert samples.size == waveform.n_samples == 1024 and waveform.sample_rate_hz == 5120.0
 
     # Vendor-owned catalogue fields.
     machine = Machine.objects.get(external_id="MCH-SWA-001")
@@ -262,14 +261,14 @@ def test_crash_after_some_batches_then_rerun_gives_exactly_the_vendor_data(simul
         _ingest(simulator, batch_size=40, after_batch=crash)
     partial = Reading.objects.count()
     assert 80 <= partial < 192
-    assert Spectrum.objects.count() == partial
+    assert Waveform.objects.count() == partial
     assert sum(d["count"] for d in collection(BearingHourlyRollup).find()) == partial
 
     run = _ingest(simulator, batch_size=40)
     assert set(Reading.objects.values_list("external_id", flat=True)) == expected_ids(
         simulator, days=[DAY], customer=CUSTOMER
     )
-    assert Spectrum.objects.count() == 192
+    assert Waveform.objects.count() == 192
     assert (run.stored, run.duplicates) == (192 - partial, partial)
     _assert_rollups_match_rebuild()
 

@@ -52,7 +52,9 @@ def endpoints(f) -> list[str]:
             f"/api/export/trends.csv?machine_id={m.pk}",
             f"/api/machines/{m.pk}/report",
         ]
-    urls.append(f"/api/readings/{f.spectrum.reading_id}/fft")
+    r = f.spectrum.reading_id
+    urls += [f"/api/readings/{r}/fft", f"/api/readings/{r}/waveform"]
+    urls += [f"/api/readings/{r}/waveform?format=csv", f"/api/readings/{r}/envelope"]
     return urls
 
 
@@ -121,8 +123,10 @@ def test_other_customers_objects_are_not_found(fleet_db, who):
             if not visible:
                 # The same answer as for an id that does not exist: nothing is revealed.
                 assert "Acme" not in response.content.decode()
-    fft = client.get(f"/api/readings/{f.spectrum.reading_id}/fft")
-    assert fft.status_code == (200 if allowed is None or "Acme" in allowed else 404)
+    r = f.spectrum.reading_id
+    for what in ("fft", "waveform", "waveform?format=csv", "envelope"):
+        response = client.get(f"/api/readings/{r}/{what}")
+        assert response.status_code == (200 if allowed is None or "Acme" in allowed else 404)
 
 
 @pytest.mark.parametrize("who", ["acme", "globex", "staff"])

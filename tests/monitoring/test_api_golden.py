@@ -56,6 +56,8 @@ CASES = {
     ),
     "readings_globex": ("globex", "/api/data/query?min_velocity_rms=1&status=Normal,Alert"),
     "fft": ("staff", "/api/readings/{r3}/fft"),
+    "waveform": ("staff", "/api/readings/{r3}/waveform"),
+    "envelope": ("staff", "/api/readings/{r3}/envelope"),
     "kpis": ("staff", "/api/dashboard/kpis"),
     "kpis_acme": ("acme", "/api/dashboard/kpis?area=Utilities"),
     "trends_hourly": ("staff", "/api/dashboard/trends/hourly?hours=60"),

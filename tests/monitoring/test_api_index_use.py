@@ -11,7 +11,13 @@ import pytest
 from django.db import connection
 
 from monitoring.services import latest_state_rebuild, rollups_rebuild
-from tests.factories import BearingFactory, MachineFactory, ReadingFactory, SpectrumFactory
+from tests.factories import (
+    BearingFactory,
+    MachineFactory,
+    ReadingFactory,
+    SpectrumFactory,
+    WaveformFactory,
+)
 from tests.monitoring.conftest import TokenClient
 
 pytestmark = pytest.mark.django_db
@@ -43,13 +49,14 @@ def plant():
         for b, status in zip(bearings, ["Normal", "Alert"] * 3, strict=True)
     ]
     SpectrumFactory(reading=readings[-6])  # the last reading of bearings[0]
+    WaveformFactory(reading=readings[-12])  # the one before: /fft derives from the waveform
     rollups_rebuild()
     latest_state_rebuild()
     return machines, bearings, readings
 
 
 def urls(machines, bearings, readings) -> list[str]:
-    m, b, r = machines[0].pk, bearings[0].pk, readings[-6].pk
+    m, b, r, w = machines[0].pk, bearings[0].pk, readings[-6].pk, readings[-12].pk
     t = "start=2026-03-02T00:00:00Z&end=2026-03-05T00:00:00Z"
     kolkata = "tz=Asia/Kolkata&customer=Acme,Globex&area=Utilities"
     return [
@@ -69,7 +76,8 @@ def urls(machines, bearings, readings) -> list[str]:
         "/api/data/query?status=Alert", f"/api/data/query?{t}",
         "/api/data/query?min_velocity_rms=0.5&max_velocity_rms=3",
         "/api/data/query?customer=Acme&status=Alert&min_velocity_rms=0.5",
-        f"/api/readings/{r}/fft",
+        f"/api/readings/{r}/fft", f"/api/readings/{w}/fft", f"/api/readings/{w}/waveform",
+        f"/api/readings/{w}/waveform?format=csv", f"/api/readings/{w}/envelope",
         "/api/dashboard/kpis", "/api/dashboard/kpis?customer=Globex&area=Utilities",
         "/api/dashboard/kpis?customer=Acme,Globex",
         "/api/dashboard/trends/hourly?hours=720", "/api/dashboard/trends/status?days=30",
@@ -105,7 +113,14 @@ def cursor_urls(client) -> list[str]:
 # Staff see every customer; a plant user's scope is one more condition on every query (an
 # equality for one customer, an $in for several).
 # Collections that grow with time: readings, and rollups by bearing-hour and area-hour.
-GROWING = {"readings", "rollups_bearing_hourly", "rollups_area_hourly", "alarms"}
+GROWING = {
+    "readings",
+    "rollups_bearing_hourly",
+    "rollups_area_hourly",
+    "alarms",
+    "spectra",
+    "waveforms",
+}
 SCOPES = {"staff": None, "one customer": ["Acme"], "two customers": ["Acme", "Globex"]}
 
 

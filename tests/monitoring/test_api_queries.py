@@ -96,11 +96,24 @@ def _urls(f, name):
         ),
         # Area rollups (reading count, first and last hour), the oldest and newest reading in
         # those hours, last run, and estimated counts of machines, bearings, area rollups and
-        # runs (on SecantusDB, not of spectra and bearing rollups: they read every document).
-        "stats": ("/api/stats", "/api/stats", 8),
+        # runs (on SecantusDB, not of spectra and bearing rollups: they read every document);
+        # then retention: waveforms per tier (3) and the next run's start (last retention run,
+        # first area rollup; no day due here, so no day is planned).
+        "stats": ("/api/stats", "/api/stats", 8 + 5),
         "fft": (
             f"/api/readings/{f.readings[3].pk}/fft",
             f"/api/readings/{f.readings[3].pk}/fft",
+            4,
+        ),
+        # The reading and its waveform; the envelope adds the bearing and the machine.
+        "waveform": (
+            f"/api/readings/{f.readings[3].pk}/waveform",
+            f"/api/readings/{f.readings[3].pk}/waveform?format=csv",
+            2,
+        ),
+        "envelope": (
+            f"/api/readings/{f.readings[3].pk}/envelope",
+            f"/api/readings/{f.readings[3].pk}/envelope",
             4,
         ),
     }[name]
@@ -123,6 +136,8 @@ ENDPOINTS = [
     "status",
     "stats",
     "fft",
+    "waveform",
+    "envelope",
 ]
 
 

@@ -13,6 +13,8 @@ EXPECTED_PATHS = {
     "/api/bearings": "get",
     "/api/data/query": "get",
     "/api/readings/{reading_id}/fft": "get",
+    "/api/readings/{reading_id}/waveform": "get",
+    "/api/readings/{reading_id}/envelope": "get",
     "/api/dashboard/kpis": "get",
     "/api/dashboard/trends/hourly": "get",
     "/api/dashboard/trends/status": "get",
