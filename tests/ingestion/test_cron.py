@@ -67,7 +67,7 @@ def test_add_show_remove(fake_crontab, capsys):
     assert f">> {Path(django_settings.LOG_DIR) / 'ingestion_cron.log'} 2>&1" in job
 
     _run("add")  # idempotent: replaces, never duplicates
-    assert sum("django-cronjobs" in line for line in fake_crontab.read_text().splitlines()) == 2
+    assert sum("django-cronjobs" in line for line in fake_crontab.read_text().splitlines()) == 3
 
     _run("show")
     assert "ingest_data" in capsys.readouterr().out
