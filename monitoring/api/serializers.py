@@ -332,6 +332,18 @@ class FaultFrequenciesSerializer(DocumentSerializer):
     ftf = serializers.FloatField(help_text="Fundamental train (cage) frequency (Hz).")
 
 
+class FftQuerySerializer(serializers.Serializer):
+    """The units of ``/api/readings/{id}/fft``."""
+
+    units = serializers.ChoiceField(
+        choices=["acceleration", "velocity"],
+        default="acceleration",
+        help_text="acceleration: 0-peak g per line; velocity: mm/s RMS per line (a / (2 pi f) "
+        "/ sqrt 2, zero below the ISO band's low edge for the bearing's shaft), where analysts "
+        "read 1x, 2x and looseness.",
+    )
+
+
 class FftSerializer(DocumentSerializer):
     """A reading's amplitude spectrum with peaks and fault-frequency markers."""
 
@@ -345,7 +357,9 @@ class FftSerializer(DocumentSerializer):
     n_lines = serializers.IntegerField()
     window = serializers.CharField(help_text="hann: amplitudes are corrected for its gain.")
     frequency_unit = serializers.ChoiceField(choices=["Hz"])
-    amplitude_unit = serializers.CharField(help_text="g: 0-peak acceleration.")
+    amplitude_unit = serializers.CharField(
+        help_text="g: 0-peak acceleration; mm/s: RMS velocity (units=velocity)."
+    )
     running_speed_hz = serializers.FloatField(
         allow_null=True,
         help_text="Speed (Hz) of the shaft this bearing carries: the bearing's shaft_speed_rpm "

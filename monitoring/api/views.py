@@ -463,16 +463,17 @@ class SpectrumViewSet(ApiView, viewsets.GenericViewSet):
 
     queryset = Spectrum.objects.none()
     not_found_message = "No spectrum for this reading id."
+    query_serializer_classes = {"retrieve": s.FftQuerySerializer}
 
     @extend_schema(
         summary="Spectrum (FFT) of a reading",
-        parameters=[READING_ID],
+        parameters=[READING_ID, s.FftQuerySerializer],
         responses={200: s.FftSerializer, **ERRORS_400_404},
     )
     def retrieve(self, request, *args, **kwargs):
         """The spectrum of the reading named in the URL."""
         pk = self.object_id_or_404(self.kwargs["reading_id"])
-        data = spectra.fft_get(scope=self.scope, reading_id=pk)
+        data = spectra.fft_get(scope=self.scope, reading_id=pk, units=self.query["units"])
         if data is None:
             raise NotFound(self.not_found_message)
         return Response(s.FftSerializer.render(data))

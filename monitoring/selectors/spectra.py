@@ -19,7 +19,8 @@ from monitoring.mongo import collection
 from monitoring.scope import Scope
 from monitoring.vibration.envelope import envelope_analysis
 from monitoring.vibration.markers import FAULT_LABELS, spectrum_markers
-from monitoring.vibration.spectrum import amplitude_spectrum, spectrum_peaks
+from monitoring.vibration.spectrum import amplitude_spectrum, spectrum_peaks, velocity_spectrum
+from monitoring.vibration.zones import velocity_band
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +91,20 @@ def _spectrum(reading_id) -> dict | None:
     }
 
 
-def fft_get(*, scope: Scope, reading_id) -> dict | None:
-    """A reading's spectrum with peaks and bearing fault frequencies; None if there is none."""
+def _in_velocity(freqs, amps, *, shaft_hz: float | None, sample_rate_hz) -> np.ndarray:
+    """The spectrum in mm/s RMS per line, zero below the ISO band's low edge for this shaft."""
+    band = velocity_band(
+        shaft_rpm=shaft_hz * 60.0 if shaft_hz else None, sample_rate_hz=sample_rate_hz or 0.0
+    )
+    return velocity_spectrum(freqs, amps, f_lo=band.f_lo).astype(np.float32)
+
+
+def fft_get(*, scope: Scope, reading_id, units: str = "acceleration") -> dict | None:
+    """A reading's spectrum with peaks and bearing fault frequencies; None if there is none.
+
+    ``units="velocity"`` answers the lines in mm/s RMS (each 0-peak g line a at f becomes
+    a * g0 / (2 pi f) / sqrt 2), zero below the ISO band's low edge for the bearing's shaft.
+    """
     reading = _reading(scope, reading_id)
     if reading is None:
         return None
@@ -103,6 +116,12 @@ def fft_get(*, scope: Scope, reading_id) -> dict | None:
     resolution_hz = spectrum.get("resolution_hz") or 0.0
     # Frequencies as line x resolution for either source, so both give the same numbers.
     freqs = np.arange(amps.size, dtype=np.float64) * resolution_hz
+    unit = spectrum.get("amplitude_unit")
+    if units == "velocity":
+        amps = _in_velocity(
+            freqs, amps, shaft_hz=running_speed_hz, sample_rate_hz=spectrum.get("sample_rate_hz")
+        )
+        unit = "mm/s"
     return {
         "reading_id": reading["_id"],
         "machine_id": reading["machine_id"],
@@ -114,7 +133,7 @@ def fft_get(*, scope: Scope, reading_id) -> dict | None:
         "n_lines": int(amps.size),
         "window": spectrum.get("window"),
         "frequency_unit": "Hz",
-        "amplitude_unit": spectrum.get("amplitude_unit"),
+        "amplitude_unit": unit,
         "running_speed_hz": running_speed_hz,
         # Arrays, encoded natively by the JSON renderer: frequencies to the micro-hertz, the
         # float32 amplitudes as float32 (the ~7 significant digits they carry).

@@ -304,3 +304,20 @@ def test_fft_rejects_params(fleet_db, client):
     response = client.get(f"/api/readings/{f.readings[3].pk}/fft?lines=10")
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["lines"]
+
+
+def test_fft_in_velocity_units(fleet_db, client):
+    """0.5 g at 25 Hz is 0.5 * 9806.65 / (2 pi 25) / sqrt 2 = 22.07 mm/s RMS; lines below the
+    ISO band's low edge (10 Hz for a 1,500 rpm shaft) are zero."""
+    reading = fleet_db.readings[3].pk
+    accel = client.get(f"/api/readings/{reading}/fft").json()
+    body = client.get(f"/api/readings/{reading}/fft?units=velocity").json()
+    assert accel["amplitude_unit"] == "g" and body["amplitude_unit"] == "mm/s"
+    freqs, amps = np.array(body["frequencies"]), np.array(body["amplitudes"])
+    line = int(np.argmax(amps))
+    assert freqs[line] == pytest.approx(25.0)
+    assert amps[line] == pytest.approx(0.5 * 9806.65 / (2 * np.pi * 25.0) / np.sqrt(2), rel=1e-5)
+    assert not amps[freqs < 10.0].any() and amps[freqs >= 10.0].all()
+    assert body["peaks"][0]["frequency_hz"] == pytest.approx(25.0, abs=0.01)
+    assert body["fault_frequencies"] == accel["fault_frequencies"]
+    assert client.get(f"/api/readings/{reading}/fft?units=furlongs").status_code == 400
