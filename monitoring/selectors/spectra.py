@@ -41,6 +41,16 @@ def _reading(scope: Scope, reading_id) -> dict | None:
     return reading
 
 
+def _header(reading: dict) -> dict:
+    """The fields every per-reading answer (spectrum, waveform, envelope) starts with."""
+    return {
+        "reading_id": reading["_id"],
+        "machine_id": reading["machine_id"],
+        "bearing_id": reading["bearing_id"],
+        "timestamp": reading["timestamp"],
+    }
+
+
 def _bearing_and_shaft(reading: dict) -> tuple[dict | None, float | None]:
     """The bearing's geometry fields and its shaft speed (Hz)."""
     bearing = collection(Bearing).find_one(
@@ -123,10 +133,7 @@ def fft_get(*, scope: Scope, reading_id, units: str = "acceleration") -> dict | 
         )
         unit = "mm/s"
     return {
-        "reading_id": reading["_id"],
-        "machine_id": reading["machine_id"],
-        "bearing_id": reading["bearing_id"],
-        "timestamp": reading["timestamp"],
+        **_header(reading),
         "sample_rate_hz": spectrum.get("sample_rate_hz"),
         "n_samples": spectrum.get("n_samples"),
         "resolution_hz": resolution_hz,
@@ -157,10 +164,7 @@ def waveform_get(*, scope: Scope, reading_id) -> dict | None:
         return None
     doc, samples = found
     return {
-        "reading_id": reading["_id"],
-        "machine_id": reading["machine_id"],
-        "bearing_id": reading["bearing_id"],
-        "timestamp": reading["timestamp"],
+        **_header(reading),
         "sample_rate_hz": doc["sample_rate_hz"],
         "n_samples": int(samples.size),
         "unit": "g",
@@ -215,10 +219,7 @@ def envelope_get(*, scope: Scope, reading_id) -> dict | None:
     for marker in markers:
         marker["score"] = env["defects"][marker["name"].lower()]["score"]
     return {
-        "reading_id": reading["_id"],
-        "machine_id": reading["machine_id"],
-        "bearing_id": reading["bearing_id"],
-        "timestamp": reading["timestamp"],
+        **_header(reading),
         "sample_rate_hz": doc["sample_rate_hz"],
         "n_samples": int(samples.size),
         "band_hz": list(env["band_hz"]),
