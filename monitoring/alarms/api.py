@@ -23,7 +23,7 @@ from monitoring.alarms import lifecycle, rules
 from monitoring.alarms.models import Alarm, AlarmRule, AuditEvent
 from monitoring.api.fields import OBJECT_ID_SCHEMA, AwareDateTimeField, ObjectIdField
 from monitoring.api.fields import ObjectIdParamField as IdParam
-from monitoring.api.pagination import ReadingCursorPagination, StandardPagination
+from monitoring.api.pagination import ReadingCursorPagination
 from monitoring.api.render import DocumentSerializer
 from monitoring.api.serializers import ErrorSerializer, _multi
 from monitoring.api.views import ERRORS_400, ERRORS_400_404, ApiView
@@ -285,6 +285,13 @@ class AlarmCursorPagination(ReadingCursorPagination):
         return super()._link(newer, {"timestamp": alarm["raised_at"], "_id": alarm["_id"]})
 
 
+class AuditCursorPagination(ReadingCursorPagination):
+    """The readings' cursor over (at, id): no count, so a page costs the same at any depth."""
+
+    def _link(self, newer: bool, event: dict) -> str:
+        return super()._link(newer, {"timestamp": event["at"], "_id": event["_id"]})
+
+
 # --- Views ---------------------------------------------------------------------------------------
 
 
@@ -471,15 +478,20 @@ class AuditViewSet(ApiView, viewsets.GenericViewSet):
     """Staff: the append-only audit trail, newest first."""
 
     queryset = AuditEvent.objects.none()
-    pagination_class = StandardPagination
+    pagination_class = AuditCursorPagination
     permission_classes = [IsAdminUser]
 
     @extend_schema(summary="Audit trail", responses={200: AuditEventSerializer(many=True),
                                                      **ERRORS_400})  # fmt: skip
     def list(self, request, *args, **kwargs):
         """Who did what to which alarm, rule, baseline, machine or bearing, and when."""
-        page = self.paginate_queryset(selectors.audit_documents(scope=self.scope))
-        return self.get_paginated_response([AuditEventSerializer.render(d) for d in page])
+
+        def fetch(*, position, newer, limit):
+            return selectors.audit_page(scope=self.scope, position=position, newer=newer,
+                                        limit=limit)  # fmt: skip
+
+        page = self.paginator.paginate_readings(fetch, request)
+        return self.paginator.get_paginated_response([AuditEventSerializer.render(d) for d in page])
 
 
 def lifecycle_rule_save(*, actor: str, fields: dict, rule_id=None) -> dict:

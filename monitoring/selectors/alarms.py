@@ -101,24 +101,22 @@ def rule_get(*, scope: Scope, rule_id) -> dict | None:
     return collection(AlarmRule).find_one({"_id": rule_id})
 
 
-def audit_page(*, scope: Scope, limit: int, offset: int = 0,
-               since: dt.datetime | None = None) -> list[dict]:  # fmt: skip
-    """Audit entries newest first (the (-at, -_id) index), visible ones only."""
-    match: dict[str, Any] = {"at": {"$gte": since or TIME_MIN}}
-    customer = scope.condition()
-    stages = [{"$match": match}]
-    if customer is not None:
-        stages.append({"$match": {"customer": customer}})
-    return aggregate(AuditEvent, [*stages, {"$sort": {"at": -1, "_id": -1}}, {"$skip": offset},
+def audit_page(*, scope: Scope, limit: int, position=None, newer: bool = False) -> list[dict]:
+    """Up to ``limit`` audit entries past an (at, id) position, newest first (oldest first with
+    ``newer``): one range on the (-at, -_id) index per page, however long the trail grows."""
+    low, high, conditions = TIME_MIN, TIME_MAX, {"customer": scope.condition()}
+    if position is not None:
+        at, pk = position
+        if newer:
+            low = at
+            conditions["$or"] = [{"at": {"$gt": at}}, {"_id": {"$gt": pk}}]
+        else:
+            high = at
+            conditions["$or"] = [{"at": {"$lt": at}}, {"_id": {"$lt": pk}}]
+    direction = 1 if newer else -1
+    stages = index_led_stages("at", {"$gte": low, "$lte": high}, conditions, ())
+    return aggregate(AuditEvent, [*stages, {"$sort": {"at": direction, "_id": direction}},
                                   {"$limit": limit}])  # fmt: skip
-
-
-def audit_documents(*, scope: Scope):
-    """The audit trail newest first, lazily paged (staff: the view refuses others)."""
-    from monitoring.mongo import Documents
-
-    query = {} if scope.unrestricted else {"customer": scope.condition()}
-    return Documents(AuditEvent, query, [("at", -1), ("_id", -1)])
 
 
 def rule_preview(*, scope: Scope, rule: dict, start: dt.datetime, end: dt.datetime) -> list[dict]:
