@@ -140,10 +140,23 @@ def database_snapshot() -> dict:
     snapshot = cache.get(SNAPSHOT_KEY)
     if snapshot is None:
         now = dt.datetime.now(dt.UTC)
-        snapshot = {"runs": _runs_snapshot(), "areas": _readings_snapshot(now)}
+        snapshot = {"runs": _runs_snapshot(), "areas": _readings_snapshot(now),
+                    "alarms": _alarms_snapshot()}  # fmt: skip
         if settings.METRICS_DB_CACHE_SECONDS > 0:
             cache.set(SNAPSHOT_KEY, snapshot, settings.METRICS_DB_CACHE_SECONDS)
     return snapshot
+
+
+def _alarms_snapshot() -> list[list]:
+    """[customer, severity, state, open alarms] per combination present."""
+    from monitoring.scope import Scope
+    from monitoring.selectors import alarms
+
+    totals: dict[tuple, int] = {}
+    for row in alarms.open_alarm_counts(scope=Scope.everything()):
+        key = (row["customer"] or "", row["severity"], row["state"])
+        totals[key] = totals.get(key, 0) + row["n"]
+    return [[*key, n] for key, n in sorted(totals.items())]
 
 
 def _gauge(name: str, documentation: str, value: float | None, labels=None):
@@ -197,12 +210,16 @@ def _area_families(areas: list[list]) -> list:
     return [readings, bearings, per_bearing]
 
 
-def open_alarm_families() -> list:
-    """Hook for ``factory_open_alarms{severity}``: alarms do not exist yet, so nothing.
-
-    When alarms land, count the open ones by severity here (an index on the open flag).
-    """
-    return []
+def _alarm_families(rows: list[list]) -> list:
+    """Open alarms per customer, severity and state (active, or cleared awaiting closure)."""
+    family = GaugeMetricFamily(
+        "factory_open_alarms",
+        "Open (not closed) alarms; state active or cleared (condition gone, not yet closed).",
+        labels=["customer", "severity", "state"],
+    )
+    for customer, severity, state, n in rows:
+        family.add_metric([customer, severity, state], n)
+    return [family]
 
 
 class DatabaseCollector:
@@ -218,7 +235,7 @@ class DatabaseCollector:
         yield _gauge("factory_metrics_database_up", "Database figures could be read.", 1)
         yield from _run_families(snapshot["runs"])
         yield from _area_families(snapshot["areas"])
-        yield from open_alarm_families()
+        yield from _alarm_families(snapshot.get("alarms", []))
 
 
 # --------------------------------------------------------------------------------------------

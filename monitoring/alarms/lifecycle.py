@@ -22,6 +22,7 @@ from monitoring.alarms import rules
 from monitoring.alarms.models import Alarm, AuditEvent
 from monitoring.models import Machine
 from monitoring.mongo import collection
+from monitoring.services import data_version_bump
 
 SYSTEM = "system"
 #: How often a raise retries after losing a race on the unique key (each loss means another
@@ -235,7 +236,8 @@ def _audit(doc: Mapping, action: str, *, before=None, after=None, at=None, actor
 def machine_alarm_counts_refresh(machine_ids: Iterable) -> None:
     """Recompute machines' denormalized active alarms by severity (lists stay one find)."""
     machines = collection(Machine)
-    for machine_id in {m for m in machine_ids if m is not None}:
+    machine_ids = {m for m in machine_ids if m is not None}
+    for machine_id in machine_ids:
         counts = dict.fromkeys(rules.SEVERITIES, 0)
         # The (machine_id, state) index serves this exactly.
         for doc in collection(Alarm).find(
@@ -246,6 +248,8 @@ def machine_alarm_counts_refresh(machine_ids: Iterable) -> None:
             {"_id": machine_id},
             {"$set": {"open_alarms": counts, "open_alarm_count": sum(counts.values())}},
         )
+    if machine_ids:  # the KPIs count them: cached answers must not outlive the change
+        data_version_bump()
 
 
 # --- People's actions (API, admin) -------------------------------------------------------------

@@ -489,6 +489,11 @@ class KpiSerializer(DocumentSerializer):
     )
     bearings_total = serializers.IntegerField()
     readings_last_24h = serializers.IntegerField(help_text="Exact count over the last 24 h.")
+    active_alarms_by_severity = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Active alarms on these machines by severity (warning, alert, danger).",
+    )
+    machines_with_alarm = serializers.IntegerField(help_text="Machines with an active alarm.")
     last_ingestion = IngestionRunSerializer(allow_null=True)
 
 

@@ -71,21 +71,27 @@ def alarm_get(*, scope: Scope, alarm_id) -> dict | None:
     return doc if doc is not None and scope.allows(doc.get("customer")) else None
 
 
-def alarm_summary(*, scope: Scope, customer: list[str] | None = None) -> dict:
-    """Open (not closed) alarms by severity and state, and unacknowledged ones."""
+def open_alarm_counts(*, scope: Scope, customer: list[str] | None = None) -> list[dict]:
+    """Open (not closed) alarms counted per customer, severity, state and acknowledgement:
+    ``[{"customer", "severity", "state", "acknowledged", "n"}]`` (the (closed, ...) index)."""
     stages = index_led_stages("closed", False, {"customer": scope.condition(customer)}, ())
     rows = aggregate(Alarm, [*stages, {"$group": {
-        "_id": {"severity": "$severity", "state": "$state", "ack": "$acknowledged"},
+        "_id": {"customer": "$customer", "severity": "$severity", "state": "$state",
+                "acknowledged": "$acknowledged"},
         "n": {"$sum": 1},
     }}])  # fmt: skip
+    return [{**row["_id"], "n": row["n"]} for row in rows]
+
+
+def alarm_summary(*, scope: Scope, customer: list[str] | None = None) -> dict:
+    """Open (not closed) alarms by severity and state, and unacknowledged ones."""
     severity = dict.fromkeys(("warning", "alert", "danger"), 0)
     state = {"active": 0, "cleared": 0, "unacknowledged": 0}
-    for row in rows:
-        key = row["_id"]
-        state[key["state"]] = state.get(key["state"], 0) + row["n"]
-        if key["state"] == "active":
-            severity[key["severity"]] = severity.get(key["severity"], 0) + row["n"]
-        if not key["ack"]:
+    for row in open_alarm_counts(scope=scope, customer=customer):
+        state[row["state"]] = state.get(row["state"], 0) + row["n"]
+        if row["state"] == "active":
+            severity[row["severity"]] = severity.get(row["severity"], 0) + row["n"]
+        if not row["acknowledged"]:
             state["unacknowledged"] += row["n"]
     return {"active_by_severity": severity, "open_by_state": state,
             "open": state["active"] + state["cleared"]}  # fmt: skip

@@ -12,6 +12,7 @@ import zoneinfo
 from collections.abc import Iterable, Sequence
 
 from monitoring import clock
+from monitoring.alarms.rules import SEVERITIES
 from monitoring.models import (
     ALERT_STATUSES,
     AreaHourlyRollup,
@@ -28,19 +29,26 @@ HOUR = dt.timedelta(hours=1)
 STATUSES = [s.value for s in Status]
 
 
-def _machines_by_status(match: dict) -> tuple[dict, int, int, int]:
-    """(machines per status, machines without data, machines, bearings)."""
+def _machines_by_status(match: dict) -> dict:
+    """Machines per status (and without data), machines, bearings and active alarms by
+    severity, from the machines' denormalized state: one small group."""
     by_status = dict.fromkeys(STATUSES, 0)
-    no_data = machines = bearings = 0
-    group = {"_id": "$status", "n": {"$sum": 1}, "bearings": {"$sum": "$bearing_count"}}
+    totals = dict.fromkeys(("no_data", "machines", "bearings", "with_alarm"), 0)
+    alarms = dict.fromkeys(SEVERITIES, 0)
+    group = {"_id": "$status", "n": {"$sum": 1}, "bearings": {"$sum": "$bearing_count"},
+             "with_alarm": {"$sum": {"$cond": [{"$gt": ["$open_alarm_count", 0]}, 1, 0]}},
+             **{s: {"$sum": f"$open_alarms.{s}"} for s in SEVERITIES}}  # fmt: skip
     for row in aggregate(Machine, [{"$match": match}, {"$group": group}]):
-        machines += row["n"]
-        bearings += row["bearings"]
+        totals["machines"] += row["n"]
+        totals["bearings"] += row["bearings"]
+        totals["with_alarm"] += row["with_alarm"]
+        for severity in SEVERITIES:
+            alarms[severity] += row[severity]
         if row["_id"] in by_status:
             by_status[row["_id"]] += row["n"]
         else:
-            no_data += row["n"]
-    return by_status, no_data, machines, bearings
+            totals["no_data"] += row["n"]
+    return {"by_status": by_status, "alarms": alarms, **totals}
 
 
 def kpis_get(
@@ -52,7 +60,8 @@ def kpis_get(
     """Fleet KPIs from the denormalized machine state and the area rollups (four queries)."""
     now = clock.now()
     match = scope.match(customer, area)
-    by_status, no_data, machines, bearings = _machines_by_status(match)
+    machines = _machines_by_status(match)
+    by_status = machines["by_status"]
     counts = reading_counts(
         match=match,
         group_key=None,
@@ -60,17 +69,19 @@ def kpis_get(
         end=now,
         rollup_model=AreaHourlyRollup,
     )
-    with_data = machines - no_data
+    with_data = machines["machines"] - machines["no_data"]
     healthy = by_status[Status.NORMAL] + by_status[Status.SATISFACTORY]
     requested = Scope.of(scope.allowed(customer)) if customer else scope
     return {
         "generated_at": now,
-        "machines_total": machines,
-        "machines_by_status": {**by_status, "no_data": no_data},
+        "machines_total": machines["machines"],
+        "machines_by_status": {**by_status, "no_data": machines["no_data"]},
         "machines_in_alert": sum(by_status[s] for s in ALERT_STATUSES),
         "healthy_share": round(healthy / with_data, 4) if with_data else None,
-        "bearings_total": bearings,
+        "bearings_total": machines["bearings"],
         "readings_last_24h": sum(counts.values()),
+        "active_alarms_by_severity": machines["alarms"],
+        "machines_with_alarm": machines["with_alarm"],
         "last_ingestion": last_run(scope=requested),
     }
 

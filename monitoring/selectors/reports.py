@@ -6,7 +6,7 @@ import datetime as dt
 
 from monitoring import clock, indicators
 from monitoring.scope import Scope
-from monitoring.selectors import catalogue, timeseries
+from monitoring.selectors import alarms, catalogue, timeseries
 from monitoring.vibration.zones import ISO10816_3_BOUNDARIES_MM_S
 
 REPORT_DAYS = 30
@@ -14,14 +14,38 @@ REPORT_DAYS = 30
 REPORT_INDICATORS = indicators.INDICATORS
 
 
-def machine_open_alarms(*, scope: Scope, machine_id) -> list[dict]:
-    """HOOK for the alarm system: the machine's open alarms, newest first.
+#: Open alarms listed on one page at most (a machine has one per bearing and rule).
+REPORT_ALARMS = 50
 
-    Alarms do not exist yet, so this returns ``[]`` and the report says "no alarm system data".
-    Each item is expected as ``{"raised_at": datetime, "severity": str, "bearing": str,
-    "message": str}``; the template (templates/monitoring/report.html) shows those keys.
-    """
-    return []
+
+def _alarm_message(alarm: dict) -> str:
+    """One line of what an alarm saw: rule, indicator, value against threshold, projection."""
+    evidence = alarm.get("evidence") or {}
+    text = [alarm["rule_type"], evidence.get("indicator") or ""]
+    if evidence.get("value") is not None and evidence.get("threshold") is not None:
+        unit = evidence.get("unit") or ""
+        text.append(f"{evidence['value']:.3g} {unit} > {evidence['threshold']:.3g} {unit}")
+    if evidence.get("projected_at"):
+        text.append(f"projected to cross {evidence['threshold']:.3g} mm/s "
+                    f"by {evidence['projected_at'][:10]}")  # fmt: skip
+    state = "" if alarm["state"] == "active" else " (cleared, not closed)"
+    return " ".join(t for t in text if t).strip() + state
+
+
+def machine_open_alarms(*, scope: Scope, machine_id, locations: dict) -> list[dict]:
+    """The machine's open (not closed) alarms, newest first: ``{"raised_at", "severity",
+    "bearing", "message"}`` each (``locations``: bearing id -> its location)."""
+    rows = alarms.alarm_page(scope=scope, limit=REPORT_ALARMS,
+                             filters={"machine_id": machine_id, "state": ["open"]})  # fmt: skip
+    return [
+        {
+            "raised_at": row["raised_at"],
+            "severity": row["severity"],
+            "bearing": locations.get(row.get("bearing_id"), "-"),
+            "message": _alarm_message(row),
+        }
+        for row in rows
+    ]
 
 
 def _daily_velocity(scope: Scope, machine_id, start: dt.datetime, end: dt.datetime) -> dict:
@@ -56,10 +80,11 @@ def machine_report_get(*, scope: Scope, machine_id) -> dict | None:
                 "trend": trend.get(bearing["_id"], {"avg": [], "max": []}),
             }
         )
+    locations = {b["bearing"]["_id"]: b["bearing"].get("bearing_location") for b in bearings}
     return {
         "machine": machine,
         "bearings": bearings,
-        "alarms": machine_open_alarms(scope=scope, machine_id=machine_id),
+        "alarms": machine_open_alarms(scope=scope, machine_id=machine_id, locations=locations),
         "boundaries": ISO10816_3_BOUNDARIES_MM_S.get(key),
         "start": start,
         "end": end,

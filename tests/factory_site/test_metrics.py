@@ -133,7 +133,7 @@ def test_a_scrape_scans_no_collection_and_is_cached(plant, recorder, settings): 
     settings.METRICS_DB_CACHE_SECONDS = 60
     scrape()
     commands = list(recorder.commands)
-    assert 1 <= len(commands) <= 4, commands
+    assert 1 <= len(commands) <= 5, commands
     for command in commands:
         plan = _plan(command)
         assert "COLLSCAN" not in plan, (command, plan)
@@ -156,6 +156,28 @@ def test_database_errors_are_counted(monkeypatch):
         assert after == before + 1
 
 
-def test_no_alarm_metric_is_made_up_before_alarms_exist():
-    assert metrics.open_alarm_families() == []
-    assert not [k for k in scrape() if "alarm" in k[0]]
+def test_open_alarms_by_customer_severity_and_state():
+    from monitoring.alarms.lifecycle import alarm_act
+    from monitoring.alarms.models import Alarm
+    from monitoring.alarms.services import alarms_evaluate
+    from monitoring.mongo import collection
+    from tests.monitoring.alarms.support import series
+
+    assert not [k for k in scrape() if k[0] == "factory_open_alarms"]  # none made up
+    cache.delete(metrics.SNAPSHOT_KEY)
+    for customer in ("Acme", "Globex"):
+        bearing = BearingFactory(machine=MachineFactory(customer=customer))
+        alarms_evaluate(readings=series(bearing, [1.0] * 10 + [5.0], store=True))
+    zone = collection(Alarm).find_one({"customer": "Globex", "rule_type": "zone"})
+    alarm_act(alarm_id=zone["_id"], action="clear", actor="t", expected_version=zone["version"])
+    samples = scrape()
+
+    def open_alarms(customer, severity, state):
+        labels = (("customer", customer), ("severity", severity), ("state", state))
+        return samples.get(("factory_open_alarms", labels))
+
+    assert open_alarms("Acme", "danger", "active") == 1
+    assert open_alarms("Globex", "danger", "active") is None  # cleared, still open
+    assert open_alarms("Globex", "danger", "cleared") == 1
+    expected = collection(Alarm).count_documents({"closed": False})
+    assert sum(v for (n, _), v in samples.items() if n == "factory_open_alarms") == expected

@@ -46,6 +46,8 @@ def test_kpis(fleet_db, client):
         # 15 readings, minus 2026-03-01 08:00 and 2026-03-09 12:20 (just outside the window
         # that starts 2026-03-09 12:30, inside the same rollup hour as 12:40 which counts).
         "readings_last_24h": 13,
+        "active_alarms_by_severity": {"warning": 0, "alert": 0, "danger": 0},
+        "machines_with_alarm": 0,
         "last_ingestion": {
             "id": str(f.run.pk),
             "started_at": "2026-03-10T02:00:00Z",

@@ -155,6 +155,22 @@ def test_machines_carry_open_alarms_and_filter_by_them(plant):
     assert staff.get("/api/machines?has_alarm=maybe").status_code == 400
 
 
+def test_kpis_count_active_alarms_by_severity_scoped_and_fresh(plant, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 300  # as deployed: the answer is cached
+    staff, mine = TokenClient(), viewer()
+    everything = staff.get("/api/dashboard/kpis").json()
+    assert everything["active_alarms_by_severity"]["danger"] == 2
+    assert everything["machines_with_alarm"] == 2
+    acme = mine.get("/api/dashboard/kpis").json()
+    assert acme["active_alarms_by_severity"]["danger"] == 1 and acme["machines_with_alarm"] == 1
+    assert sum(acme["active_alarms_by_severity"].values()) == 2  # the zone and baseline alarms
+    url = f"/api/alarms/{plant['Acme']}/clear"
+    cleared = staff.post(url, {"version": 1}, content_type="application/json")
+    assert cleared.status_code == 200, cleared.json()
+    after = staff.get("/api/dashboard/kpis").json()  # not the cached answer from before
+    assert after["active_alarms_by_severity"]["danger"] == 1
+
+
 def test_audit_trail_walks_by_cursor_both_ways_without_gaps(db):
     from monitoring.alarms.lifecycle import audit_record
 

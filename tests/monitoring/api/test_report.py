@@ -4,7 +4,6 @@ import datetime as dt
 import re
 
 from monitoring.charts import ZONE_FILLS, trend_svg
-from monitoring.selectors import reports
 from tests.factories import fleet_fixtures
 from tests.monitoring.conftest import TokenClient
 
@@ -18,7 +17,7 @@ def test_report_of_a_machine(fleet_db, client):
     html = response.content.decode()
     assert "<title>Machine report: Boiler Feed Pump</title>" in html
     assert "Motor DE" in html and "Pump NDE" in html and "6310" in html
-    assert "No alarm system data." in html
+    assert "No open alarms." in html
     assert "@media print" in html
     # Two bearings, one chart each, shaded with the machine's zone limits (group 2 rigid).
     assert html.count("<svg") == 2
@@ -42,23 +41,28 @@ def test_report_is_customer_scoped(fleet_db):
     assert acme.get(f"/api/machines/{fleet_db.m1.pk}/report?x=1").status_code == 400
 
 
-def test_the_alarm_hook_is_empty_until_alarms_exist(fleet_db):
-    from monitoring.scope import Scope
+def test_open_alarms_are_listed_with_their_evidence_and_scoped(fleet_db, client):
+    from monitoring.alarms.lifecycle import alarm_act
+    from monitoring.alarms.models import Alarm
+    from monitoring.alarms.services import alarms_evaluate
+    from monitoring.mongo import collection
+    from tests.monitoring.alarms.support import series
 
-    assert reports.machine_open_alarms(scope=Scope.everything(), machine_id=fleet_db.m1.pk) == []
-
-
-def test_alarms_from_the_hook_are_listed(fleet_db, client, monkeypatch):
-    alarm = {
-        "raised_at": dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC),
-        "severity": "Alert",
-        "bearing": "Motor DE",
-        "message": "velocity <high>",
-    }
-    monkeypatch.setattr(reports, "machine_open_alarms", lambda **_: [alarm])
+    bearing = fleet_db.m1.bearings.get(bearing_location="Motor DE")
+    alarms_evaluate(readings=series(bearing, [1.0] * 10 + [5.0], store=True))
+    other = fleet_db.m4.bearings.first()  # another customer's machine
+    alarms_evaluate(readings=series(other, [1.0] * 10 + [9.0], store=True))
     html = client.get(f"/api/machines/{fleet_db.m1.pk}/report").content.decode()
-    assert "No alarm system data." not in html
-    assert "velocity &lt;high&gt;" in html and "2026-03-10 12:00" in html
+    assert "No open alarms." not in html
+    assert "danger" in html and "Motor DE" in html
+    assert "zone velocity.rms 5 mm/s &gt; 4.5 mm/s" in html  # group 2 rigid: D above 4.5
+    assert "9 mm/s" not in html
+    closed = collection(Alarm).find({"machine_id": fleet_db.m1.pk})
+    for alarm in closed:
+        alarm_act(alarm_id=alarm["_id"], action="close", actor="t",
+                  expected_version=alarm["version"], resolution="repaired")  # fmt: skip
+    html = client.get(f"/api/machines/{fleet_db.m1.pk}/report").content.decode()
+    assert "No open alarms." in html
 
 
 def test_trend_svg_shades_zones_and_draws_a_baseline():
