@@ -36,7 +36,7 @@ from ingestion.lock import (
 from ingestion.pipeline import DayPipeline, RunCounters
 from ingestion.progress import ProgressState
 from ingestion.store import DEFAULT_BATCH_SIZE, BatchSink
-from monitoring.alarms.services import alarms_after_run
+from monitoring.alarms.services import alarms_after_run, alarms_catch_up
 from monitoring.models import IngestionRun, Machine, Reading
 from monitoring.mongo import collection
 
@@ -241,6 +241,10 @@ def _run_stages(
 ) -> None:
     """Catalogue, then each day through the pipeline into the store; exceptions stop it."""
     report = _ProgressReport(progress, counters, started=time.monotonic())
+    if not run.dry_run:  # readings a dead run stored but never evaluated: before new ones
+        caught_up = alarms_catch_up()
+        if caught_up:
+            logger.info("alarms caught up on unevaluated readings: %d change(s)", len(caught_up))
     machines = client.list_machines(run.customer or None)
     run.machines_seen = len(machines)
     catalogue = catalogue_upsert(machines=machines, dry_run=run.dry_run)

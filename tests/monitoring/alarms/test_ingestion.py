@@ -34,3 +34,37 @@ def test_an_unreachable_vendor_raises_one_ingestion_alarm(settings):
     (alarm,) = collection(Alarm).find({"rule_type": "ingestion"})
     assert alarm["state"] == "active" and alarm["bearing_id"] is None
     assert "Vendor" in alarm["evidence"]["error"] or "vendor" in alarm["evidence"]["error"]
+
+
+def test_readings_stored_by_a_run_that_died_before_evaluating_them_are_evaluated_next_run(
+    monkeypatch,
+):
+    import ingestion.store
+
+    evaluate = ingestion.store.alarms_evaluate
+    calls = []
+
+    def dies_on_the_second_batch(*, readings):
+        calls.append(len(readings))
+        if len(calls) == 2:  # the batch is committed; the process dies before evaluating it
+            raise SystemExit("simulated crash")
+        return evaluate(readings=readings)
+
+    server = simulator_start()
+    try:
+        monkeypatch.setattr(ingestion.store, "alarms_evaluate", dies_on_the_second_batch)
+        with vendor_client(server) as client, pytest.raises(SystemExit):
+            ingestion_run(date_from=DAY, date_to=DAY, client=client, batch_size=40)
+        monkeypatch.setattr(ingestion.store, "alarms_evaluate", evaluate)
+        with vendor_client(server) as client:
+            ingestion_run(date_from=DAY, date_to=DAY, client=client, batch_size=40)
+    finally:
+        server.stop()
+    behind = []
+    for bearing in collection(Bearing).find({}, {"last_reading_at": 1}):
+        state = collection(Baseline).find_one({"bearing_id": bearing["_id"]}) or {}
+        stored = collection(Reading).count_documents({"bearing_id": bearing["_id"]})
+        if (state.get("evaluated_until") != bearing["last_reading_at"]
+                or len(state.get("reading_ids", [])) != min(stored, 10)):  # fmt: skip
+            behind.append(bearing["_id"])
+    assert behind == []
