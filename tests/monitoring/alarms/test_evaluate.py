@@ -150,3 +150,31 @@ def test_every_lifecycle_step_is_audited():
         ("escalate", "system"),
         ("clear", "system"),
     ]
+
+
+def test_a_rising_trend_in_the_stored_rollups_raises_a_warning_with_the_projected_date():
+    from monitoring.services import rollups_rebuild
+
+    bearing = BearingFactory()  # group 2 rigid: C/D boundary 4.5 mm/s
+    # 1.0 -> 2.3 mm/s over 13 days (0.1 mm/s a day): 4.5 is 22 days after the last reading.
+    rising = series(bearing, [1.0 + 0.1 * d for d in range(14)], step=dt.timedelta(days=1),
+                    store=True)  # fmt: skip
+    rollups_rebuild()
+    alarms_evaluate(readings=rising, now=rising[-1]["timestamp"])
+    (trend,) = alarms(rule_type="trend")
+    assert trend["severity"] == "warning" and trend["state"] == "active"
+    projected = dt.datetime.fromisoformat(trend["evidence"]["projected_at"])
+    assert abs(projected - (rising[-1]["timestamp"] + dt.timedelta(days=22))) < dt.timedelta(
+        hours=1
+    )
+    assert trend["evidence"]["threshold"] == 4.5
+
+
+def test_a_flat_history_raises_no_trend():
+    from monitoring.services import rollups_rebuild
+
+    bearing = BearingFactory()
+    flat = series(bearing, [1.0] * 14, step=dt.timedelta(days=1), store=True)
+    rollups_rebuild()
+    alarms_evaluate(readings=flat, now=flat[-1]["timestamp"])
+    assert alarms(rule_type="trend") == []
