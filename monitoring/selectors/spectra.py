@@ -25,9 +25,6 @@ from monitoring.vibration.zones import velocity_band
 logger = logging.getLogger(__name__)
 
 PEAK_COUNT = 5
-ENVELOPE_HARMONICS = 3
-#: Harmonic search window of the envelope markers (as in monitoring.vibration.envelope).
-ENVELOPE_TOLERANCE = 0.02
 
 
 def _reading(scope: Scope, reading_id) -> dict | None:
@@ -175,27 +172,13 @@ def waveform_get(*, scope: Scope, reading_id) -> dict | None:
     }
 
 
-def _markers(amps: np.ndarray, resolution: float, faults: dict[str, float] | None) -> list:
-    """Per fault type: its frequency, 1x-3x harmonics with matched amplitudes and the score."""
-    if not faults:
-        return []
-    out = []
-    for key, label in FAULT_LABELS.items():
-        harmonics = []
-        for order in range(1, ENVELOPE_HARMONICS + 1):
-            target = order * faults[key]
-            half = max(ENVELOPE_TOLERANCE * target, resolution)
-            lo = max(1, int(np.ceil((target - half) / resolution)))
-            hi = int(np.floor((target + half) / resolution))
-            if hi >= amps.size or hi < lo:
-                harmonics.append({"order": order, "frequency_hz": target, "amplitude": None})
-                continue
-            k = lo + int(np.argmax(amps[lo : hi + 1]))
-            harmonics.append(
-                {"order": order, "frequency_hz": k * resolution, "amplitude": float(amps[k])}
-            )
-        out.append({"name": label, "frequency_hz": faults[key], "harmonics": harmonics})
-    return out
+def _markers(defects: dict) -> list:
+    """Per fault type, in FAULT_LABELS order: frequency, the matched 1x-3x lines and score."""
+    return [
+        {"name": label, "frequency_hz": defects[key]["frequency_hz"],
+         "harmonics": defects[key]["lines"], "score": defects[key]["score"]}
+        for key, label in FAULT_LABELS.items() if key in defects
+    ]  # fmt: skip
 
 
 def envelope_get(*, scope: Scope, reading_id) -> dict | None:
@@ -215,9 +198,7 @@ def envelope_get(*, scope: Scope, reading_id) -> dict | None:
         logger.warning("waveform of reading %s has no envelope: %s", reading_id, exc)
         return None
     amps, resolution = env["amplitudes"], env["resolution_hz"]
-    markers = _markers(amps, resolution, faults)
-    for marker in markers:
-        marker["score"] = env["defects"][marker["name"].lower()]["score"]
+    markers = _markers(env["defects"])
     return {
         **_header(reading),
         "sample_rate_hz": doc["sample_rate_hz"],

@@ -85,14 +85,16 @@ def envelope_signal(
     return np.abs(np.fft.ifft(analytic))
 
 
-def _harmonic_amplitude(amps: np.ndarray, resolution_hz: float, target_hz: float) -> float | None:
-    """Largest line within SEARCH_TOLERANCE (at least one line) of target, None if off the end."""
+def _harmonic_line(amps: np.ndarray, resolution_hz: float, target_hz: float) -> dict:
+    """The largest line within SEARCH_TOLERANCE (at least one line) of target: its order-free
+    {frequency_hz, amplitude}; the target with amplitude None when past the spectrum's end."""
     half = max(SEARCH_TOLERANCE * target_hz, resolution_hz)
     lo = max(1, math.ceil((target_hz - half) / resolution_hz))
     hi = math.floor((target_hz + half) / resolution_hz)
     if hi >= amps.size or hi < lo:
-        return None
-    return float(amps[lo : hi + 1].max())
+        return {"frequency_hz": target_hz, "amplitude": None}
+    k = lo + int(np.argmax(amps[lo : hi + 1]))
+    return {"frequency_hz": k * resolution_hz, "amplitude": float(amps[k])}
 
 
 def defect_matches(
@@ -102,20 +104,23 @@ def defect_matches(
     *,
     noise_floor: float,
 ) -> dict[str, dict]:
-    """Per defect type: frequency_hz, harmonics (gE each, None past the spectrum) and score."""
+    """Per defect type: frequency_hz, harmonics (gE each, None past the spectrum), the matched
+    lines ([{order, frequency_hz, amplitude}] at 1x..3x) and the score."""
     out = {}
     for name, freq in fault_frequencies.items():
-        harmonics = [
-            _harmonic_amplitude(amps, resolution_hz, h * float(freq))
+        lines = [
+            {"order": h, **_harmonic_line(amps, resolution_hz, h * float(freq))}
             for h in range(1, HARMONICS + 1)
         ]
+        harmonics = [line["amplitude"] for line in lines]
         found = [a for a in harmonics if a is not None]
         score = (
             math.exp(sum(math.log(max(a, 1e-300) / noise_floor) for a in found) / len(found))
             if found
             else None
         )
-        out[name] = {"frequency_hz": float(freq), "harmonics": harmonics, "score": score}
+        out[name] = {"frequency_hz": float(freq), "harmonics": harmonics, "lines": lines,
+                     "score": score}  # fmt: skip
     return out
 
 
