@@ -344,8 +344,8 @@ class FftQuerySerializer(serializers.Serializer):
     )
 
 
-class FftSerializer(DocumentSerializer):
-    """A reading's amplitude spectrum with peaks and fault-frequency markers."""
+class ReadingSignalSerializer(DocumentSerializer):
+    """What every answer derived from one reading's waveform starts with."""
 
     reading_id = ObjectIdField()
     machine_id = ObjectIdField()
@@ -353,6 +353,11 @@ class FftSerializer(DocumentSerializer):
     timestamp = AwareDateTimeField()
     sample_rate_hz = serializers.FloatField()
     n_samples = serializers.IntegerField(help_text="Samples in the source waveform.")
+
+
+class FftSerializer(ReadingSignalSerializer):
+    """A reading's amplitude spectrum with peaks and fault-frequency markers."""
+
     resolution_hz = serializers.FloatField(help_text="Frequency resolution (line spacing).")
     n_lines = serializers.IntegerField()
     window = serializers.CharField(help_text="hann: amplitudes are corrected for its gain.")
@@ -378,15 +383,9 @@ class FftSerializer(DocumentSerializer):
     )
 
 
-class WaveformSerializer(DocumentSerializer):
+class WaveformSerializer(ReadingSignalSerializer):
     """A reading's raw acceleration waveform, samples as stored (lossless)."""
 
-    reading_id = ObjectIdField()
-    machine_id = ObjectIdField()
-    bearing_id = ObjectIdField()
-    timestamp = AwareDateTimeField()
-    sample_rate_hz = serializers.FloatField()
-    n_samples = serializers.IntegerField()
     unit = serializers.ChoiceField(choices=["g"])
     encoding = serializers.ChoiceField(
         choices=["int16", "float32"], help_text="Sample type of `samples_b64` (little-endian)."
@@ -427,15 +426,9 @@ class EnvelopeMarkerSerializer(DocumentSerializer):
     )
 
 
-class EnvelopeSpectrumSerializer(DocumentSerializer):
+class EnvelopeSpectrumSerializer(ReadingSignalSerializer):
     """A reading's envelope (demodulation) spectrum with bearing fault-frequency matches."""
 
-    reading_id = ObjectIdField()
-    machine_id = ObjectIdField()
-    bearing_id = ObjectIdField()
-    timestamp = AwareDateTimeField()
-    sample_rate_hz = serializers.FloatField()
-    n_samples = serializers.IntegerField()
     band_hz = FloatListField(
         child=serializers.FloatField(), help_text="Demodulated band [low, high] (Hz)."
     )

@@ -151,19 +151,27 @@ def fft_get(*, scope: Scope, reading_id, units: str = "acceleration") -> dict | 
     }
 
 
+def _reading_waveform(scope: Scope, reading_id) -> tuple[dict, dict, np.ndarray] | None:
+    """(reading, waveform document, samples in g) of a reading in scope; None without one."""
+    reading = _reading(scope, reading_id)
+    found = None if reading is None else _waveform(reading_id)
+    return None if found is None else (reading, *found)
+
+
+def _signal_header(reading: dict, doc: dict, samples: np.ndarray) -> dict:
+    """_header plus the waveform's sample rate and length."""
+    return {**_header(reading), "sample_rate_hz": doc["sample_rate_hz"],
+            "n_samples": int(samples.size)}  # fmt: skip
+
+
 def waveform_get(*, scope: Scope, reading_id) -> dict | None:
     """A reading's raw waveform: its samples as stored and in g; None if there is none."""
-    reading = _reading(scope, reading_id)
-    if reading is None:
-        return None
-    found = _waveform(reading_id)
+    found = _reading_waveform(scope, reading_id)
     if found is None:
         return None
-    doc, samples = found
+    reading, doc, samples = found
     return {
-        **_header(reading),
-        "sample_rate_hz": doc["sample_rate_hz"],
-        "n_samples": int(samples.size),
+        **_signal_header(reading, doc, samples),
         "unit": "g",
         "encoding": doc["encoding"],
         "scale": doc.get("scale"),
@@ -183,13 +191,10 @@ def _markers(defects: dict) -> list:
 
 def envelope_get(*, scope: Scope, reading_id) -> dict | None:
     """A reading's envelope spectrum (0-peak gE) with fault matches; None without a waveform."""
-    reading = _reading(scope, reading_id)
-    if reading is None:
-        return None
-    found = _waveform(reading_id)
+    found = _reading_waveform(scope, reading_id)
     if found is None:
         return None
-    doc, samples = found
+    reading, doc, samples = found
     bearing, shaft_hz = _bearing_and_shaft(reading)
     faults = spectrum_markers(shaft_hz=shaft_hz, geometry=bearing).fault_frequencies
     try:
@@ -200,9 +205,7 @@ def envelope_get(*, scope: Scope, reading_id) -> dict | None:
     amps, resolution = env["amplitudes"], env["resolution_hz"]
     markers = _markers(env["defects"])
     return {
-        **_header(reading),
-        "sample_rate_hz": doc["sample_rate_hz"],
-        "n_samples": int(samples.size),
+        **_signal_header(reading, doc, samples),
         "band_hz": list(env["band_hz"]),
         "rms": env["rms"],
         "peak": env["peak"],
