@@ -14,7 +14,8 @@ Starts a throwaway embedded database and the vendor simulator, and:
    vendor does on its own machines;
 2. times a real backfill into the empty database (fetch, decode, compute, store readings and
    waveforms, maintain rollups and latest state, evaluate the alarm rules, in transactions):
-   readings/s end to end; 3. times raw ``insert_many`` of the same final reading and waveform documents, in batches of
+   readings/s end to end;
+3. times raw ``insert_many`` of the same final reading and waveform documents, in batches of
    the same size, into fresh collections with the same indexes (and, for reference, without
    indexes) on the same server; prints the ratio (target: end to end >= 0.6x raw);
 4. times the signal processing of one record as ingestion calls it (indicators, ISO band
@@ -190,7 +191,8 @@ def bench_main() -> None:
     print(f"machine: {os.cpu_count()} CPU(s); SecantusDB embedded; batch {batch_size}, "
           f"concurrency {concurrency}")  # fmt: skip
     print(f"backfill: {options.days} day(s), every {options.interval_minutes} min, "
-          f"{options.n_samples} samples/waveform, {n} readings (+{len(waveforms)} waveforms)")  # fmt: skip
+          f"{options.n_samples} samples/waveform, {n} readings "
+          f"(+{len(waveforms)} waveforms)")  # fmt: skip
     print(f"end to end (fetch, compute, store, rollups, latest state, alarms): "
           f"{e2e:8.0f} readings/s  ({e2e_s:.1f} s)")  # fmt: skip
     print(f"raw insert_many, same documents, same indexes:           "

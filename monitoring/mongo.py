@@ -116,6 +116,18 @@ def reading_stages(timestamp: dict, conditions: dict | None = None) -> list[dict
     return index_led_stages("timestamp", timestamp, conditions, READING_INDEX_KEYS)
 
 
+def rollup_accumulators(fields: Sequence[str]) -> dict:
+    """``$group`` accumulators merging rollup aggregates: ``<field>__sum/__count/__min/__max``
+    of each field's stored {sum, count, min, max}."""
+    group: dict[str, Any] = {}
+    for f in fields:
+        group[f"{f}__sum"] = {"$sum": f"${f}.sum"}
+        group[f"{f}__count"] = {"$sum": f"${f}.count"}
+        group[f"{f}__max"] = {"$max": f"${f}.max"}
+        group[f"{f}__min"] = {"$min": f"${f}.min"}
+    return group
+
+
 def rollup_stages(model, hours: dict, conditions: dict | None = None) -> list[dict]:
     """``$match`` stages for rollups in an hour range meeting ``conditions`` (None: any).
 

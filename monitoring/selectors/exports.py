@@ -25,6 +25,7 @@ from monitoring.mongo import (
     collection,
     floor_hour,
     reading_stages,
+    rollup_accumulators,
     rollup_stages,
     utc,
 )
@@ -164,12 +165,7 @@ def reading_export_rows(*, scope: Scope, plan: ReadingExport) -> Iterator[dict]:
 def _trend_group(keys: Sequence[str], bucket: Any, fields: Sequence[str]) -> dict:
     group: dict[str, Any] = {"_id": {"t": bucket, **{k: f"${k}" for k in keys}}}
     group["count"] = {"$sum": "$count"}
-    for f in fields:
-        group[f"{f}__sum"] = {"$sum": f"${f}.sum"}
-        group[f"{f}__count"] = {"$sum": f"${f}.count"}
-        group[f"{f}__max"] = {"$max": f"${f}.max"}
-        group[f"{f}__min"] = {"$min": f"${f}.min"}
-    return group
+    return {**group, **rollup_accumulators(fields)}
 
 
 def trend_export_rows(

@@ -10,7 +10,15 @@ from typing import Any
 
 from monitoring import indicators
 from monitoring.models import Bearing, BearingHourlyRollup, Reading
-from monitoring.mongo import aggregate, floor_hour, path_value, reading_stages, rollup_stages, utc
+from monitoring.mongo import (
+    aggregate,
+    floor_hour,
+    path_value,
+    reading_stages,
+    rollup_accumulators,
+    rollup_stages,
+    utc,
+)
 from monitoring.scope import Scope
 from monitoring.selectors._counts import reading_counts, rollup_counts
 from monitoring.selectors.catalogue import machine_bearings
@@ -149,13 +157,7 @@ def _raw_points(points, *, base, start, end, metrics, **_) -> None:
 
 
 def _bucket_group(fields: list[str], bucket: Any) -> dict:
-    group: dict[str, Any] = {"_id": {"b": "$bearing_id", "t": bucket}}
-    for f in fields:
-        group[f"{f}__sum"] = {"$sum": f"${f}.sum"}
-        group[f"{f}__count"] = {"$sum": f"${f}.count"}
-        group[f"{f}__max"] = {"$max": f"${f}.max"}
-        group[f"{f}__min"] = {"$min": f"${f}.min"}
-    return group
+    return {"_id": {"b": "$bearing_id", "t": bucket}, **rollup_accumulators(fields)}
 
 
 def _bucket_points(points, *, base, start, end, metrics, interval, agg) -> None:
