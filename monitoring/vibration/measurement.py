@@ -20,6 +20,16 @@ from monitoring.vibration.spectrum import hann_amplitudes, spectrum_peaks
 from monitoring.vibration.zones import band_within_nyquist, evaluation_zone, velocity_band
 
 
+def _band(fs: float, running_speed_hz: float | None, f_lo: float | None, f_hi: float | None):
+    """The ISO velocity band for the shaft speed, or the given edges (each within Nyquist)."""
+    if f_lo is None and f_hi is None:
+        rpm = None if running_speed_hz is None else 60.0 * running_speed_hz
+        return velocity_band(shaft_rpm=rpm, sample_rate_hz=fs)
+    default = velocity_band(shaft_rpm=None, sample_rate_hz=fs).nominal_hz
+    nominal = (default[0] if f_lo is None else f_lo, default[1] if f_hi is None else f_hi)
+    return band_within_nyquist(nominal, sample_rate_hz=fs)
+
+
 def compute_measurement(
     samples_g: np.ndarray,
     sample_rate_hz: float,
@@ -49,13 +59,7 @@ def compute_measurement(
     """
     x = checked_waveform(samples_g, "acceleration")
     fs = checked_rate(sample_rate_hz)
-    if f_lo is None and f_hi is None:
-        rpm = None if running_speed_hz is None else 60.0 * running_speed_hz
-        band = velocity_band(shaft_rpm=rpm, sample_rate_hz=fs)
-    else:
-        default = velocity_band(shaft_rpm=None, sample_rate_hz=fs).nominal_hz
-        nominal = (default[0] if f_lo is None else f_lo, default[1] if f_hi is None else f_hi)
-        band = band_within_nyquist(nominal, sample_rate_hz=fs)
+    band = _band(fs, running_speed_hz, f_lo, f_hi)
     velocity = centred_band_velocity(x, fs, band.f_lo, band.f_hi)
     if velocity["rms"] == 0.0:
         raise ValueError(
