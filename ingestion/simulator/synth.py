@@ -85,6 +85,52 @@ def _defect_source(machine: MachineSpec, bearing: BearingSpec) -> BearingSpec:
     return next((b for b in machine.bearings if b.outer_race_gain >= 1.0), bearing)
 
 
+def _add_outer_race(
+    x: np.ndarray,
+    rng: np.random.Generator,
+    machine: MachineSpec,
+    bearing: BearingSpec,
+    t: np.ndarray,
+    shaft_hz: float,
+    severity: float,
+    sample_rate_hz: float,
+) -> None:
+    """Add to ``x`` what an outer-race spall of ``severity`` (0-1) adds: impacts ringing the
+    resonance and a BPFO harmonic series in velocity."""
+    # The spall is in the source bearing: neighbours feel its strikes, at its rate.
+    g = _defect_source(machine, bearing).geometry
+    bpfo = bearing_fault_frequencies(
+        shaft_hz=shaft_hz,
+        rolling_elements=g.rolling_elements,
+        ball_diameter_mm=g.ball_diameter_mm,
+        pitch_diameter_mm=g.pitch_diameter_mm,
+        contact_angle_deg=g.contact_angle_deg,
+    )["bpfo"] * (1.0 - BEARING_SLIP)
+    # The ring-downs sit above the velocity band and dominate the acceleration from the
+    # first day, so kurtosis leads the velocity trend as it does on real machines.
+    first_impact = float(rng.uniform(0.0, 1.0 / bpfo))
+    x += _outer_race_impacts(
+        rng,
+        t.size,
+        sample_rate_hz,
+        bpfo,
+        first_impact,
+        bearing.resonance_hz,
+        IMPACT_PEAK_G * severity,
+    )
+    # As the spall widens the impacts carry low-frequency energy: a BPFO harmonic series
+    # falling off with order, which is what lifts the velocity RMS. It is phase-locked to
+    # the impacts (cosines peaking at each impact, like the train's own harmonics), so the
+    # two add up instead of interfering randomly from record to record.
+    weights = np.array([1.0, 0.5, 0.25, 0.12])
+    weights /= np.sqrt((weights**2).sum())
+    for harmonic, w in enumerate(weights, start=1):
+        f = harmonic * bpfo
+        if f < 0.45 * sample_rate_hz:
+            v_rms = DEFECT_VELOCITY_MM_S * severity * w
+            x += _velocity_tone(t, f, v_rms, -2.0 * math.pi * f * first_impact)
+
+
 def synthesize(
     machine: MachineSpec,
     bearing: BearingSpec,
@@ -123,38 +169,7 @@ def synthesize(
         x += 0.04 * level * np.cos(gm * t + phases[3])
         x += 0.008 * level * (np.cos((gm - sb) * t + phases[4]) + np.cos((gm + sb) * t))
     if severity > 0.0:
-        # The spall is in the source bearing: neighbours feel its strikes, at its rate.
-        g = _defect_source(machine, bearing).geometry
-        bpfo = bearing_fault_frequencies(
-            shaft_hz=shaft_hz,
-            rolling_elements=g.rolling_elements,
-            ball_diameter_mm=g.ball_diameter_mm,
-            pitch_diameter_mm=g.pitch_diameter_mm,
-            contact_angle_deg=g.contact_angle_deg,
-        )["bpfo"] * (1.0 - BEARING_SLIP)
-        # The ring-downs sit above the velocity band and dominate the acceleration from the
-        # first day, so kurtosis leads the velocity trend as it does on real machines.
-        first_impact = float(rng.uniform(0.0, 1.0 / bpfo))
-        x += _outer_race_impacts(
-            rng,
-            n_samples,
-            sample_rate_hz,
-            bpfo,
-            first_impact,
-            bearing.resonance_hz,
-            IMPACT_PEAK_G * severity,
-        )
-        # As the spall widens the impacts carry low-frequency energy: a BPFO harmonic series
-        # falling off with order, which is what lifts the velocity RMS. It is phase-locked to
-        # the impacts (cosines peaking at each impact, like the train's own harmonics), so the
-        # two add up instead of interfering randomly from record to record.
-        weights = np.array([1.0, 0.5, 0.25, 0.12])
-        weights /= np.sqrt((weights**2).sum())
-        for harmonic, w in enumerate(weights, start=1):
-            f = harmonic * bpfo
-            if f < 0.45 * sample_rate_hz:
-                v_rms = DEFECT_VELOCITY_MM_S * severity * w
-                x += _velocity_tone(t, f, v_rms, -2.0 * math.pi * f * first_impact)
+        _add_outer_race(x, rng, machine, bearing, t, shaft_hz, severity, sample_rate_hz)
 
     # Ambient swing peaking mid-afternoon, plus heat from the defect's friction.
     hour = timestamp.hour + timestamp.minute / 60.0
