@@ -35,6 +35,7 @@ from monitoring.services import (
     latest_state_update,
     rollup_delta,
     rollups_apply,
+    waveform_tiers_add,
 )
 
 logger = logging.getLogger("ingestion.store")
@@ -94,6 +95,9 @@ class _Batch:
     def derived(self, new: list[dict], session, *, delta: RollupDelta | None) -> None:
         """Rollups, latest state, the data version (once per batch) and the run's counters."""
         rollups_apply(new, session=session, delta=delta, version_bump=False)
+        new_ids = {r["_id"] for r in new}
+        stored = [w.get("stored_bytes") or 0 for w in self.waveforms if w["reading_id"] in new_ids]
+        waveform_tiers_add(changes={"raw": (len(stored), sum(stored))}, session=session)
         latest_state_update(_latest_by_bearing(new), session=session, version_bump=False)
         if new:
             data_version_bump(session=session)

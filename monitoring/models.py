@@ -601,6 +601,27 @@ class CustomerAccess(models.Model):
         return f"{self.user}: {', '.join(self.customers) or 'no customers'}"
 
 
+class WaveformTierTotal(models.Model):
+    """Running count and bytes of stored raw waveforms in one retention tier (for /api/stats).
+
+    Kept by the writers (ingestion adds to "raw", retention moves and removes, unpinning moves
+    back) in the same transaction as the change, and recounted by every retention run, so
+    reading them costs three documents instead of a scan of every waveform.
+    """
+
+    RAW, DAILY, EVIDENCE = "raw", "daily", "evidence"
+
+    tier = models.CharField(max_length=10, primary_key=True)
+    count = models.BigIntegerField(default=0)
+    bytes = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "waveform_tier_totals"
+
+    def __str__(self) -> str:
+        return f"{self.tier}: {self.count} waveforms, {self.bytes} bytes"
+
+
 class DataVersion(models.Model):
     """A counter ingestion bumps whenever it changes data: part of every dashboard cache key."""
 

@@ -5,8 +5,8 @@ Tiers (RETENTION_WAVEFORM_DAYS, 90 by default):
 * raw window: every reading's raw waveform (and a legacy stored spectrum) is kept;
 * beyond it, per bearing and UTC day, one waveform is kept (the day's worst reading: highest
   ISO zone, then highest velocity RMS, then the earliest) plus every waveform that is evidence
-  (``evidence_reading_ids``: pinned readings now; alarms and baselines will add theirs); the
-  rest are deleted. Legacy stored spectra are thinned the same way;
+  (``evidence_reading_ids``: pinned readings, alarms' trigger and worst readings, baselines'
+  readings); the rest are deleted. Legacy stored spectra are thinned the same way;
 * readings (indicators, status), hourly rollups and the latest state are never touched, so
   every dashboard, trend, time series and count answers the same after a run.
 
@@ -36,6 +36,7 @@ from monitoring.models import (
     Waveform,
 )
 from monitoring.mongo import collection, utc
+from monitoring.services import waveform_tier_name, waveform_tiers_add, waveform_tiers_recount
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +50,21 @@ def reading_pin(*, reading_ids: list, pinned: bool = True) -> int:
     )
     if not pinned:
         # An evidence waveform that is no longer evidence: its day is thinned again next run.
-        collection(Waveform).update_many(
-            {"reading_id": {"$in": list(reading_ids)}, "tier": Waveform.Tier.EVIDENCE},
-            {"$set": {"tier": None}},
-        )
+        query = {"reading_id": {"$in": list(reading_ids)}, "tier": Waveform.Tier.EVIDENCE}
+        sizes = [d.get("stored_bytes") or 0 for d in collection(Waveform).find(query)]
+
+        def back_to_raw(session):
+            moved = (
+                collection(Waveform)
+                .update_many(query, {"$set": {"tier": None}}, session=session)
+                .modified_count
+            )
+            if moved == len(sizes):  # else a concurrent change: the daily recount settles it
+                size = sum(sizes)
+                changes = {"evidence": (-moved, -size), "raw": (moved, size)}
+                waveform_tiers_add(changes=changes, session=session)
+
+        _transaction(back_to_raw)
         _rewind_before(reading_ids)
     return result.modified_count
 
@@ -71,16 +83,26 @@ def _rewind_before(reading_ids: list) -> None:
 
 
 def evidence_reading_ids(*, reading_ids: Iterable[ObjectId]) -> set[ObjectId]:
-    """Of these readings, those whose raw data is evidence to keep: pinned ones.
-
-    The hook for alarms and baselines: they add the readings they refer to here.
-    """
+    """Of these readings, those whose raw data is evidence to keep: pinned by staff, an
+    alarm's trigger or worst reading, or one of a bearing's current baseline readings."""
     ids = list(reading_ids)
     if not ids:
         return set()
+    from monitoring.alarms.models import Alarm, Baseline
+
     # By _id alone: SecantusDB plans {_id: {$in}, pinned: true} as a collection scan.
     found = collection(Reading).find({"_id": {"$in": ids}}, {"pinned": 1})
-    return {doc["_id"] for doc in found if doc.get("pinned")}
+    evidence = {doc["_id"] for doc in found if doc.get("pinned")}
+    wanted = set(ids)
+    # Alarms and baselines are few (one per problem, one per bearing) and indexed by these.
+    for alarm in collection(Alarm).find(
+        {"$or": [{"trigger_reading_id": {"$in": ids}}, {"worst_reading_id": {"$in": ids}}]},
+        {"trigger_reading_id": 1, "worst_reading_id": 1},
+    ):
+        evidence |= {alarm.get("trigger_reading_id"), alarm.get("worst_reading_id")} & wanted
+    for baseline in collection(Baseline).find({"reading_ids": {"$in": ids}}, {"reading_ids": 1}):
+        evidence |= set(baseline.get("reading_ids") or ()) & wanted
+    return evidence
 
 
 def _day_start(when: dt.datetime) -> dt.datetime:
@@ -105,6 +127,8 @@ class DayPlan:
     waveform_bytes: int = 0
     spectra: int = 0
     spectrum_bytes: int = 0
+    #: reading id -> (stored bytes, tier) of the day's waveforms when planned.
+    raw: dict = field(default_factory=dict, repr=False)
 
 
 def _raw_of(ids: list) -> tuple[dict, dict]:
@@ -138,8 +162,8 @@ def day_plan(day: dt.datetime) -> DayPlan:
             {"bearing_id": 1, "status": 1, "velocity": 1, "timestamp": 1},
         )
     )
-    plan = DayPlan(day=day)
     waveforms, spectra = _raw_of([r["_id"] for r in rows])
+    plan = DayPlan(day=day, raw=waveforms)
     with_raw = [r for r in rows if r["_id"] in waveforms or r["_id"] in spectra]
     evidence = evidence_reading_ids(reading_ids=[r["_id"] for r in with_raw])
     by_bearing: dict = {}
@@ -167,18 +191,58 @@ def day_plan(day: dt.datetime) -> DayPlan:
     return plan
 
 
+#: ``_moves``' destination for deleted waveforms.
+DELETED = "deleted"
+
+
+def _moves(plan: DayPlan, ids: list, to: str) -> dict[str, tuple[int, int]]:
+    """The tier totals' changes of moving these readings' waveforms to tier ``to`` (or
+    DELETED)."""
+    changes: dict[str, list[int]] = {}
+    for rid in ids:
+        if rid not in plan.raw:
+            continue
+        size, tier = plan.raw[rid]
+        if tier == to:
+            continue
+        moves = [(waveform_tier_name(tier), -1)] + ([(to, 1)] if to != DELETED else [])
+        for name, sign in moves:
+            total = changes.setdefault(name, [0, 0])
+            total[0] += sign
+            total[1] += sign * size
+    return {name: (n, b) for name, (n, b) in changes.items()}
+
+
+def _transaction(work: Callable) -> None:
+    """Run ``work(session)`` in one transaction."""
+    with collection(Waveform).database.client.start_session() as session:
+        session.with_transaction(work)
+
+
 def _plan_apply(plan: DayPlan, *, batch_size: int, check: Callable[[], None]) -> None:
-    """Mark the day's survivors, then delete the rest in bounded batches."""
+    """Mark the day's survivors, then delete the rest in bounded batches; each batch moves the
+    tier totals in the same transaction."""
     waveforms = collection(Waveform)
     for tier, ids in ((Waveform.Tier.DAILY, plan.daily), (Waveform.Tier.EVIDENCE, plan.evidence)):
         for start in range(0, len(ids), batch_size):
             chunk = ids[start : start + batch_size]
-            waveforms.update_many({"reading_id": {"$in": chunk}}, {"$set": {"tier": tier}})
+
+            def mark(session, chunk=chunk, tier=tier):
+                waveforms.update_many({"reading_id": {"$in": chunk}}, {"$set": {"tier": tier}},
+                                      session=session)  # fmt: skip
+                waveform_tiers_add(changes=_moves(plan, chunk, tier), session=session)
+
+            _transaction(mark)
     for start in range(0, len(plan.remove), batch_size):
         check()
         chunk = plan.remove[start : start + batch_size]
-        waveforms.delete_many({"reading_id": {"$in": chunk}})
-        collection(Spectrum).delete_many({"reading_id": {"$in": chunk}})
+
+        def remove(session, chunk=chunk):
+            waveforms.delete_many({"reading_id": {"$in": chunk}}, session=session)
+            collection(Spectrum).delete_many({"reading_id": {"$in": chunk}}, session=session)
+            waveform_tiers_add(changes=_moves(plan, chunk, DELETED), session=session)
+
+        _transaction(remove)
 
 
 def retention_start() -> dt.datetime | None:
@@ -241,6 +305,8 @@ def retention_apply(
             outcome=RetentionRun.Outcome.FAILED, finished_at=clock.now(), error=repr(exc)[:2000]
         )
         raise
+    if not dry_run:  # the running totals made exact again, once a day under the lock
+        waveform_tiers_recount()
     run.outcome, run.finished_at = RetentionRun.Outcome.SUCCEEDED, clock.now()
     run.save(update_fields=["outcome", "finished_at"])
     return run

@@ -27,6 +27,8 @@ from monitoring.models import (
     Machine,
     Reading,
     Status,
+    Waveform,
+    WaveformTierTotal,
     worst_status,
 )
 from monitoring.mongo import collection, naive_utc, path_value
@@ -419,6 +421,44 @@ def latest_state_rebuild() -> int:
         bearings.bulk_write(ops, ordered=False)
     machines_refresh(collection(Machine).distinct("_id"))
     return len(latest)
+
+
+# --------------------------------------------------------------------------------------------
+# Raw waveform storage per retention tier
+# --------------------------------------------------------------------------------------------
+
+
+def waveform_tier_name(tier: str | None) -> str:
+    """The totals' name of a waveform's ``tier`` field (null inside the raw window: raw)."""
+    return tier or WaveformTierTotal.RAW
+
+
+def waveform_tiers_add(*, changes: Mapping[str, tuple[int, int]], session=None) -> None:
+    """Add (count, bytes) to tiers' running totals; negative to take away."""
+    writes = [
+        UpdateOne({"_id": tier}, {"$inc": {"count": n, "bytes": b}}, upsert=True)
+        for tier, (n, b) in changes.items()
+        if n or b
+    ]
+    if writes:
+        collection(WaveformTierTotal).bulk_write(writes, ordered=False, session=session)
+
+
+def waveform_tiers_recount() -> dict[str, dict]:
+    """Recount every tier from the waveforms and store the totals (retention runs this daily,
+    correcting any drift): one index-covered $group per tier over (tier, stored_bytes)."""
+    totals = {}
+    for name, tier in ((WaveformTierTotal.RAW, None), (WaveformTierTotal.DAILY, "daily"),
+                       (WaveformTierTotal.EVIDENCE, "evidence")):  # fmt: skip
+        rows = list(collection(Waveform).aggregate([
+            {"$match": {"tier": tier}},
+            {"$project": {"_id": 0, "stored_bytes": 1}},
+            {"$group": {"_id": None, "n": {"$sum": 1}, "b": {"$sum": "$stored_bytes"}}},
+        ]))  # fmt: skip
+        totals[name] = {"count": rows[0]["n"], "bytes": rows[0]["b"]} if rows else {
+            "count": 0, "bytes": 0}  # fmt: skip
+        collection(WaveformTierTotal).update_one({"_id": name}, {"$set": totals[name]}, upsert=True)
+    return totals
 
 
 def data_version_bump(*, session=None) -> None:

@@ -111,6 +111,9 @@ class Alarm(models.Model):
             models.Index(fields=["subject", "-cleared_at"], name="alarm_subject_cleared"),
             models.Index(fields=["machine", "state"], name="alarm_machine_state"),
             models.Index(fields=["closed", "state"], name="alarm_closed_state"),
+            # Retention keeps the raw data of the readings alarms cite (evidence).
+            models.Index(fields=["trigger_reading_id"], name="alarm_trigger_reading"),
+            models.Index(fields=["worst_reading_id"], name="alarm_worst_reading"),
         ]
 
     def __str__(self) -> str:
@@ -139,6 +142,8 @@ class Baseline(models.Model):
 
     class Meta:
         db_table = "alarm_baselines"
+        # Retention keeps the raw data of baseline readings (evidence): a multikey index.
+        indexes = [models.Index(fields=["reading_ids"], name="baseline_reading_ids")]
 
     def __str__(self) -> str:
         return f"baseline of {self.bearing_id}"

@@ -14,7 +14,7 @@ import numpy as np
 from django.conf import settings
 
 from monitoring import retention
-from monitoring.models import Bearing, Machine, Reading, Spectrum, Waveform
+from monitoring.models import Bearing, Machine, Reading, Spectrum, Waveform, WaveformTierTotal
 from monitoring.mongo import collection
 from monitoring.scope import Scope
 from monitoring.vibration.envelope import envelope_analysis
@@ -225,22 +225,13 @@ NEXT_RUN_MAX_DAYS = 3
 
 
 def _tier_storage() -> dict:
-    """Waveforms and their stored bytes per tier: one index-led $group per tier."""
-    out = {}
-    for name, tier in (("raw", None), ("daily", "daily"), ("evidence", "evidence")):
-        # (tier, stored_bytes) is an index: an equality on tier, summing a covered field.
-        rows = list(
-            collection(Waveform).aggregate(
-                [
-                    {"$match": {"tier": tier}},
-                    {"$project": {"_id": 0, "stored_bytes": 1}},
-                    {"$group": {"_id": None, "n": {"$sum": 1}, "b": {"$sum": "$stored_bytes"}}},
-                ]
-            )
-        )
-        n, b = (rows[0]["n"], rows[0]["b"]) if rows else (0, 0)
-        out[name] = {"count": n, "bytes": b}
-    return out
+    """Waveforms and their stored bytes per tier, from the running totals (three documents)."""
+    stored = {d["_id"]: d for d in collection(WaveformTierTotal).find({})}
+    return {
+        name: {"count": stored.get(name, {}).get("count", 0),
+               "bytes": stored.get(name, {}).get("bytes", 0)}
+        for name in (WaveformTierTotal.RAW, WaveformTierTotal.DAILY, WaveformTierTotal.EVIDENCE)
+    }  # fmt: skip
 
 
 def _next_run() -> dict:

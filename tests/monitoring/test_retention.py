@@ -192,6 +192,31 @@ def test_evidence_hook_returns_the_pinned_readings(plant):
     assert retention.evidence_reading_ids(reading_ids=[]) == set()
 
 
+def test_alarm_and_baseline_readings_are_evidence_and_outlive_the_raw_window(plant):
+    from bson import ObjectId
+
+    from monitoring.alarms.models import Alarm, Baseline
+
+    bearings, readings = plant
+    # Day 0, bearing 0: readings at 00:00, 04:00, 12:00 and 16:00 (08:00 is the day's keeper).
+    trigger, worst, base_1, base_2 = (readings[i] for i in (0, 2, 6, 8))
+    collection(Alarm).insert_one({
+        "_id": ObjectId(), "subject": "x", "open_key": "x", "rule_type": "zone",
+        "trigger_reading_id": trigger.pk, "worst_reading_id": worst.pk,
+    })  # fmt: skip
+    collection(Baseline).insert_one(
+        {"_id": ObjectId(), "bearing_id": bearings[0].pk, "reading_ids": [base_1.pk, base_2.pk]}
+    )
+    day0 = [r.pk for r in readings[:12]]
+    expected = {trigger.pk, worst.pk, base_1.pk, base_2.pk}
+    assert retention.evidence_reading_ids(reading_ids=day0) == expected
+    retention.retention_apply(now=NOW)
+    found = collection(Waveform).find({"reading_id": {"$in": day0}})
+    kept = {d["reading_id"]: d["tier"] for d in found}
+    assert {rid for rid, tier in kept.items() if tier == "evidence"} == expected
+    assert set(kept) == expected | {readings[4].pk}  # plus the day's keeper (08:00)
+
+
 def test_admin_pin_and_unpin_actions(admin_client, plant):
     _, readings = plant
     url = reverse("admin:monitoring_reading_changelist")
@@ -253,10 +278,52 @@ def test_stats_retention_figures_use_indexes(plant, recorder):
     explained = 0
     for command in list(recorder.commands):
         name = next(iter(command))
+        # The tiers come from their running totals: no sum over the waveforms.
+        assert not (name == "aggregate" and command[name] == "waveforms"), command
         if command[name] in ("readings", "waveforms", "spectra"):
             explained += 1
             assert "COLLSCAN" not in _plan(command), command
-    assert explained >= 3 + 2 * 3  # 3 tier sums; per due day readings, waveforms, spectra
+    assert explained >= 2 * 3  # per due day: readings, waveforms, spectra
+
+
+def test_running_tier_totals_equal_a_recount_after_thinning_and_unpinning(plant, monkeypatch):
+    from monitoring import services
+    from monitoring.models import WaveformTierTotal
+
+    def totals():
+        return {d["_id"]: (d["count"], d["bytes"]) for d in collection(WaveformTierTotal).find()}
+
+    _, readings = plant
+    services.waveform_tiers_recount()  # the factories wrote around the running totals
+    monkeypatch.setattr(retention, "waveform_tiers_recount", lambda: None)
+    retention.reading_pin(reading_ids=[readings[2].pk])
+    retention.retention_apply(now=NOW)
+    retention.reading_pin(reading_ids=[readings[2].pk], pinned=False)
+    running = totals()
+    assert running["daily"][0] > 0 and running["evidence"][0] == 0 and running["raw"][0] > 0
+    services.waveform_tiers_recount()
+    assert running == totals()
+
+
+def test_ingestion_adds_its_waveforms_to_the_raw_total():
+    from monitoring import services
+    from monitoring.models import WaveformTierTotal
+    from tests.ingestion.support import DAY, simulator_start, vendor_client
+
+    server = simulator_start()
+    try:
+        with vendor_client(server) as client:
+            from ingestion.run import ingestion_run
+
+            ingestion_run(date_from=DAY, date_to=DAY, client=client, batch_size=50)
+    finally:
+        server.stop()
+    raw = collection(WaveformTierTotal).find_one({"_id": "raw"})
+    assert raw["count"] == collection(Waveform).count_documents({}) > 0
+    assert services.waveform_tiers_recount()["raw"] == {
+        "count": raw["count"],
+        "bytes": raw["bytes"],
+    }
 
 
 def test_readings_stored_without_pinned_are_not_pinned(admin_client, plant):
