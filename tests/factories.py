@@ -119,6 +119,16 @@ class WaveformFactory(factory.django.DjangoModelFactory):
     data = factory.LazyFunction(lambda: Waveform.pack(waveform_counts().tobytes()))
     stored_bytes = factory.LazyAttribute(lambda o: len(o.data))
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # As ingestion does: the tier's running total counts the new waveform.
+        from monitoring.services import waveform_tier_name, waveform_tiers_add
+
+        waveform = super()._create(model_class, *args, **kwargs)
+        tier = waveform_tier_name(waveform.tier)
+        waveform_tiers_add(changes={tier: (1, waveform.stored_bytes)})
+        return waveform
+
 
 class IngestionRunFactory(factory.django.DjangoModelFactory):
     """A successful ingestion run of one day."""

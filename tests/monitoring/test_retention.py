@@ -294,7 +294,7 @@ def test_running_tier_totals_equal_a_recount_after_thinning_and_unpinning(plant,
         return {d["_id"]: (d["count"], d["bytes"]) for d in collection(WaveformTierTotal).find()}
 
     _, readings = plant
-    services.waveform_tiers_recount()  # the factories wrote around the running totals
+    services.waveform_tiers_recount()  # start from exact totals
     monkeypatch.setattr(retention, "waveform_tiers_recount", lambda: None)
     retention.reading_pin(reading_ids=[readings[2].pk])
     retention.retention_apply(now=NOW)
