@@ -22,6 +22,7 @@ def _nice_step(span: float, ticks: int = 6) -> float:
 PLOT_W = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
 PLOT_H = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
 MARKER_COLOUR = "#d9534f"
+MARKER_LABEL_ROWS = 4
 
 
 def _hz_x(freq: float, span: float) -> float:
@@ -37,14 +38,13 @@ def _spectrum_axes(span: float, a_max: float, unit: str) -> list[str]:
         'fill="none" stroke="#999"/>'
     ]
     step = _nice_step(span)
-    tick = 0.0
-    while tick <= span + 1e-9:
+    for index in range(int(span / step + 1e-9) + 1):
+        tick = index * step  # not a running sum: no drift past the last tick
         x = _hz_x(tick, span)
         parts.append(
             f'<line x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 4}" stroke="#666"/>'
             f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{tick:g}</text>'
         )
-        tick += step
     for fraction in (0.0, 0.5, 1.0):
         y = bottom - fraction * PLOT_H
         parts.append(
@@ -62,17 +62,20 @@ def _spectrum_axes(span: float, a_max: float, unit: str) -> list[str]:
 
 
 def _spectrum_markers(markers: dict[str, float], span: float) -> list[str]:
-    """A dashed vertical line and a label per marker inside (0, span] Hz; others are left out."""
+    """A dashed vertical line and a label per marker inside (0, span] Hz; others are left out.
+
+    Labels step down over :data:`MARKER_LABEL_ROWS` rows so neighbouring markers stay legible.
+    """
+    inside = [(label, freq) for label, freq in markers.items() if 0 < freq <= span]
     parts = []
-    for label, freq in markers.items():
-        if 0 < freq <= span:
-            x = _hz_x(freq, span)
-            parts.append(
-                f'<line x1="{x:.1f}" y1="{MARGIN_TOP}" x2="{x:.1f}" y2="{MARGIN_TOP + PLOT_H}" '
-                f'stroke="{MARKER_COLOUR}" stroke-dasharray="3,3"/>'
-                f'<text x="{x + 2:.1f}" y="{MARGIN_TOP + 10}" fill="{MARKER_COLOUR}">'
-                f"{escape(label)}</text>"
-            )
+    for index, (label, freq) in enumerate(inside):
+        x = _hz_x(freq, span)
+        y = MARGIN_TOP + 10 + 11 * (index % MARKER_LABEL_ROWS)
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{MARGIN_TOP}" x2="{x:.1f}" y2="{MARGIN_TOP + PLOT_H}" '
+            f'stroke="{MARKER_COLOUR}" stroke-dasharray="3,3"/>'
+            f'<text x="{x + 2:.1f}" y="{y}" fill="{MARKER_COLOUR}">{escape(label)}</text>'
+        )
     return parts
 
 
@@ -95,18 +98,23 @@ def spectrum_svg(
     *,
     unit: str = "g",
     markers: dict[str, float] | None = None,
+    f_max: float | None = None,
+    title: str = "Amplitude spectrum",
 ) -> str:
-    """An inline SVG line chart of an amplitude spectrum, with optional frequency markers."""
+    """An inline SVG chart of a spectrum from 0 Hz to ``f_max`` (default: every line), marked."""
     amplitudes = np.asarray(amplitudes, dtype=np.float64)
-    n = len(amplitudes)
-    if n == 0:
+    if amplitudes.size == 0 or not resolution_hz > 0 or (f_max is not None and not f_max > 0):
         return '<p class="help">Empty spectrum.</p>'
-    span = (n - 1) * resolution_hz or resolution_hz
+    span = (amplitudes.size - 1) * resolution_hz or resolution_hz
+    if f_max is not None and f_max < span:
+        # The lines up to f_max (a zoom); the x axis ends at f_max itself.
+        span = float(f_max)
+        amplitudes = amplitudes[: int(span / resolution_hz + 1e-9) + 1]
     a_max = float(amplitudes.max()) or 1.0
     return "".join(
         [
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-            f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="Amplitude spectrum" '
+            f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
             'style="background:#fff;border:1px solid #ccc;font:11px sans-serif">',
             *_spectrum_axes(span, a_max, unit),
             *_spectrum_markers(markers or {}, span),

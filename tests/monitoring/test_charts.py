@@ -1,0 +1,77 @@
+"""charts.spectrum_svg read back from its SVG: the frequency range, the pooling, the markers."""
+
+import numpy as np
+import pytest
+
+from monitoring import charts
+from monitoring.charts import spectrum_svg
+from tests.monitoring.support import hz_at, markers, parse, polyline_points, x_ticks
+
+RESOLUTION = 1.25  # Hz: 4096 samples at 5120 Hz
+LINES = 2048
+MARKERS = {"1x": 25.0, "BPFO": 89.6, "3xBPFI": 407.1, "past the end": 5000.0}
+
+
+def _spectrum(lines: int = LINES) -> np.ndarray:
+    amps = np.full(lines, 0.001)
+    amps[20] = 0.5  # 25 Hz
+    amps[1000] = 2.0  # 1250 Hz: the largest line, outside a 250 Hz zoom
+    return amps
+
+
+def test_full_range_spans_every_line_and_draws_the_markers_inside_it():
+    svg = parse(spectrum_svg(_spectrum(), RESOLUTION, markers=MARKERS))
+    span = (LINES - 1) * RESOLUTION
+    assert max(x_ticks(svg)) <= span < max(x_ticks(svg)) + charts._nice_step(span)
+    drawn = markers(svg)
+    assert set(drawn) == {"1x", "BPFO", "3xBPFI"}  # 5000 Hz is beyond the last line
+    assert hz_at(drawn["3xBPFI"], span) == pytest.approx(407.1, abs=0.2)
+
+
+def test_a_zoom_keeps_the_lines_up_to_f_max_and_the_markers_within_it():
+    svg = parse(spectrum_svg(_spectrum(), RESOLUTION, markers=MARKERS, f_max=250.0))
+    [points] = polyline_points(svg)
+    assert len(points) == 201  # lines 0 .. 200 (0 .. 250 Hz), each its own column
+    assert points[-1][0] == pytest.approx(charts.MARGIN_LEFT + charts.PLOT_W, abs=0.1)
+    assert max(x_ticks(svg)) == 250.0
+    drawn = markers(svg)
+    assert set(drawn) == {"1x", "BPFO"}
+    assert hz_at(drawn["BPFO"], 250.0) == pytest.approx(89.6, abs=0.05)
+    # The amplitude scale is the zoom's own: its top is the 25 Hz line, not the 1250 Hz one.
+    assert min(y for _, y in points) == charts.MARGIN_TOP
+    assert '">0.5</text>' in spectrum_svg(_spectrum(), RESOLUTION, f_max=250.0)
+
+
+def test_a_zoom_still_max_pools_a_one_line_peak():
+    amps = np.full(8192, 0.001)
+    amps[3001] = 1.0  # one line among ~4.4 lines per pixel column
+    svg = parse(spectrum_svg(amps, 0.25, f_max=1000.0))
+    [points] = polyline_points(svg)
+    assert len(points) == charts.PLOT_W
+    assert min(y for _, y in points) == charts.MARGIN_TOP
+
+
+def test_an_f_max_past_the_last_line_is_the_full_range():
+    full = spectrum_svg(_spectrum(), RESOLUTION, markers=MARKERS)
+    assert spectrum_svg(_spectrum(), RESOLUTION, markers=MARKERS, f_max=1e6) == full
+
+
+@pytest.mark.parametrize(
+    ("amps", "resolution", "f_max"),
+    [([], 1.25, None), ([1.0, 2.0], 0.0, None), ([1.0, 2.0], float("nan"), None),
+     ([1.0, 2.0], 1.25, 0.0)],
+)  # fmt: skip
+def test_nothing_to_draw_is_a_short_text(amps, resolution, f_max):
+    assert spectrum_svg(amps, resolution, f_max=f_max) == '<p class="help">Empty spectrum.</p>'
+
+
+def test_the_title_is_the_charts_label_escaped():
+    svg = spectrum_svg(_spectrum(), RESOLUTION, title="Envelope <zoom>")
+    assert 'aria-label="Envelope &lt;zoom&gt;"' in svg
+
+
+def test_neighbouring_marker_labels_step_down():
+    close = {"FTF": 9.9, "2xFTF": 19.8, "1x": 25.0, "3xFTF": 29.7, "BSF": 58.0}
+    svg = parse(spectrum_svg(_spectrum(), RESOLUTION, markers=close, f_max=100.0))
+    rows = [float(t.get("y")) for t in svg.iter() if t.get("fill") == charts.MARKER_COLOUR]
+    assert len(set(rows[: charts.MARKER_LABEL_ROWS])) == charts.MARKER_LABEL_ROWS
