@@ -11,8 +11,10 @@ TICK_LABEL_Y = charts.MARGIN_TOP + charts.PLOT_H + 16
 
 
 def svgs(html: str) -> dict[str, ET.Element]:
-    """Every inline SVG of a page, parsed, by its aria-label."""
-    found = [ET.fromstring(m) for m in re.findall(r"<svg\b.*?</svg>", html, flags=re.DOTALL)]
+    """Every chart of a page (inline SVG), parsed, by its aria-label."""
+    # The charts only (role="img"): the admin's own icons are SVG too.
+    pattern = r'<svg\b[^>]*role="img".*?</svg>'
+    found = [ET.fromstring(m) for m in re.findall(pattern, html, flags=re.DOTALL)]
     return {svg.get("aria-label"): svg for svg in found}
 
 
