@@ -130,6 +130,16 @@ ZONE_FILLS = ("#e8f5e9", "#f4f9e4", "#fff3e0", "#ffebee")
 SERIES_COLOURS = ("#1f6feb", "#c62828", "#6a737d", "#2e7d32")
 
 
+def _baseline_line(y: float, plot_w: float) -> str:
+    """A dashed reference line across the plot at pixel ``y``, labelled "baseline"."""
+    return (
+        f'<line x1="{MARGIN_LEFT}" y1="{y:.1f}" x2="{MARGIN_LEFT + plot_w}" y2="{y:.1f}" '
+        'stroke="#333" stroke-dasharray="4,3"/>'
+        f'<text x="{MARGIN_LEFT + plot_w - 4}" y="{y - 3:.1f}" text-anchor="end" fill="#333">'
+        "baseline</text>"
+    )
+
+
 def trend_svg(
     series: dict[str, list[tuple]],
     *,
@@ -197,10 +207,7 @@ def trend_svg(
         f'transform="rotate(-90 14 {MARGIN_TOP + plot_h / 2})">{escape(unit)}</text>'
     )
     if baseline is not None:
-        parts.append(
-            f'<line x1="{MARGIN_LEFT}" y1="{y(baseline):.1f}" x2="{MARGIN_LEFT + plot_w}" '
-            f'y2="{y(baseline):.1f}" stroke="#333" stroke-dasharray="4,3"/>'
-        )
+        parts.append(_baseline_line(y(baseline), plot_w))
     for index, (label, values) in enumerate(series.items()):
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         coords = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in values if v is not None)

@@ -1,11 +1,13 @@
-"""charts.spectrum_svg read back from its SVG: the frequency range, the pooling, the markers."""
+"""The SVG charts read back: spectrum range, pooling and markers; the trend's baseline."""
+
+import datetime as dt
 
 import numpy as np
 import pytest
 
 from monitoring import charts
-from monitoring.charts import spectrum_svg
-from tests.monitoring.support import hz_at, markers, parse, polyline_points, x_ticks
+from monitoring.charts import spectrum_svg, trend_svg
+from tests.monitoring.support import elements, hz_at, markers, parse, polyline_points, x_ticks
 
 RESOLUTION = 1.25  # Hz: 4096 samples at 5120 Hz
 LINES = 2048
@@ -75,3 +77,22 @@ def test_neighbouring_marker_labels_step_down():
     svg = parse(spectrum_svg(_spectrum(), RESOLUTION, markers=close, f_max=100.0))
     rows = [float(t.get("y")) for t in svg.iter() if t.get("fill") == charts.MARKER_COLOUR]
     assert len(set(rows[: charts.MARKER_LABEL_ROWS])) == charts.MARKER_LABEL_ROWS
+
+
+def _trend(baseline=None, boundaries=None):
+    t0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    points = [(t0 + dt.timedelta(hours=i), 1.0 + i / 10) for i in range(10)]
+    return parse(trend_svg({"avg": points}, boundaries=boundaries, baseline=baseline))
+
+
+def test_trend_baseline_is_a_dashed_line_labelled_at_its_value():
+    svg = _trend(baseline=1.2, boundaries=(1.4, 2.8, 4.5))
+    [line] = [e for e in elements(svg, "line") if e.get("stroke-dasharray") == "4,3"]
+    v_max = 4.5 * 1.1  # the scale shows a tenth of the zone above the last boundary
+    expected = charts.MARGIN_TOP + charts.PLOT_H * (1 - 1.2 / v_max)
+    assert float(line.get("y1")) == float(line.get("y2")) == pytest.approx(expected, abs=0.05)
+    [label] = [t for t in elements(svg, "text") if t.text == "baseline"]
+    assert float(label.get("y")) == pytest.approx(expected - 3, abs=0.05)
+    plain = _trend()
+    assert not [e for e in elements(plain, "line") if e.get("stroke-dasharray")]
+    assert "baseline" not in "".join(plain.itertext())
