@@ -134,12 +134,14 @@ class MachineAdmin(AuditedAdminMixin, KeepsMeasuredDataMixin, admin.ModelAdmin):
     search_fields = ["machine_name", "customer", "area"]
     ordering = ["machine_name"]
     inlines = [BearingInline]
-    readonly_fields = ["status_display", "last_reading_at", "bearing_count", "latest_readings"]
+    readonly_fields = ["status_display", "last_reading_at", "bearing_count", "latest_readings",
+                       "velocity_trend"]  # fmt: skip
     fieldsets = [
         ("From the vendor", {"fields": MACHINE_VENDOR_FIELDS, "description": VENDOR_NOTE}),
         ("Staff", {"fields": ["notes"]}),
         ("Latest state", {"fields": ["status_display", "last_reading_at", "bearing_count",
                                      "latest_readings"]}),
+        ("Trend", {"fields": ["velocity_trend"]}),
     ]  # fmt: skip
     show_full_result_count = False
 
@@ -193,6 +195,10 @@ class MachineAdmin(AuditedAdminMixin, KeepsMeasuredDataMixin, admin.ModelAdmin):
             "<tbody>{}</tbody></table><p>{}</p>",
             rows, links,
         )  # fmt: skip
+
+    @admin.display(description="velocity trend (30 days)")
+    def velocity_trend(self, obj: Machine):
+        return admin_charts.machine_trend_html(obj.pk) if obj.pk else "no bearings"
 
 
 @admin.register(Bearing)

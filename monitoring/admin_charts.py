@@ -1,4 +1,5 @@
-"""The admin's pictures: a reading's spectrum and envelope spectrum, each full and 0-10x shaft.
+"""The admin's pictures: a reading's spectrum and envelope spectrum, each full and 0-10x
+shaft, and a machine's 30-day velocity trend per bearing over its ISO zones.
 
 One renderer per picture, shared by every page that shows it (a reading's spectrum is on the
 reading page and on the page of an alarm it triggered). Data that is missing, or bearing
@@ -8,14 +9,15 @@ geometry the kinematics reject, gives a short text or fewer markers, never an er
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from monitoring.charts import spectrum_svg
+from monitoring.charts import spectrum_svg, trend_svg
 from monitoring.scope import Scope
-from monitoring.selectors import spectra
+from monitoring.selectors import reports, spectra
 from monitoring.vibration.markers import SpectrumMarkers
 
 #: The zoom shows 0 Hz to this many times the bearing's shaft speed.
 ZOOM_ORDERS = 10
 ROW = '<div style="display:flex;flex-wrap:wrap;gap:8px">{}{}</div>'
+FIGURE = '<figure style="margin:0 0 12px"><figcaption><strong>{}</strong></figcaption>{}</figure>'
 
 
 def _full_and_zoom(amplitudes, resolution_hz, *, shaft_hz, title: str, **chart) -> SafeString:
@@ -82,5 +84,37 @@ def reading_envelope_html(reading_id) -> str:
         "<p>band {}-{} Hz, RMS {} gE, peak {} gE; match scores: {}</p>",
         *(round(v) for v in env["band_hz"]), round(env["rms"], 4), round(env["peak"], 4),
         scores or "no bearing geometry",
+    )  # fmt: skip
+    return format_html("{}{}", charts, caption)
+
+
+def _trend_chart(bearing: dict, boundaries) -> SafeString:
+    """One bearing's trend, titled with its location (a text when it has no rollups)."""
+    location = bearing["bearing_location"]
+    svg = trend_svg(
+        {"hourly mean": bearing["points"]}, unit="velocity RMS (mm/s)", boundaries=boundaries,
+        baseline=bearing["baseline"], title=f"Velocity RMS, {location}",
+    )  # fmt: skip
+    return format_html(FIGURE, location, mark_safe(svg))
+
+
+def _zones_note(boundaries) -> str:
+    if boundaries is None:
+        return "no ISO zones: the machine's group or foundation is unknown"
+    return "ISO zones A-D shaded, limits {} / {} / {} mm/s".format(*boundaries)
+
+
+def machine_trend_html(machine_id) -> str:
+    """Per bearing, hourly mean velocity RMS of the last 30 days with zones and baseline."""
+    trend = reports.velocity_trend_get(scope=Scope.everything(), machine_id=machine_id)
+    if trend is None or not trend["bearings"]:
+        return "no bearings"
+    charts = format_html_join(
+        "", "{}", ((_trend_chart(b, trend["boundaries"]),) for b in trend["bearings"])
+    )
+    caption = format_html(
+        "<p>From the hourly rollups, {} to {} UTC; {}; dashed: the bearing's baseline.</p>",
+        f"{trend['start']:%Y-%m-%d %H:%M}", f"{trend['end']:%Y-%m-%d %H:%M}",
+        _zones_note(trend["boundaries"]),
     )  # fmt: skip
     return format_html("{}{}", charts, caption)

@@ -1,8 +1,16 @@
-"""The admin's pictures, read back from the pages' SVG: spectrum and envelope, full and zoomed."""
+"""The admin's pictures read back from the pages' SVG: a machine's velocity trend over its
+zones, a reading's spectrum and envelope (full and zoomed)."""
+
+import datetime as dt
 
 import pytest
 from django.urls import reverse
 
+from monitoring import charts, clock
+from monitoring.alarms.models import Baseline
+from monitoring.models import BearingHourlyRollup
+from monitoring.mongo import collection, floor_hour
+from monitoring.services import rollups_rebuild
 from monitoring.vibration.kinematics import bearing_fault_frequencies
 from tests.factories import (
     BearingFactory,
@@ -10,8 +18,9 @@ from tests.factories import (
     ReadingFactory,
     SpectrumFactory,
     WaveformFactory,
+    velocity,
 )
-from tests.monitoring.support import hz_at, markers, polyline_points, svgs, x_ticks
+from tests.monitoring.support import elements, hz_at, markers, polyline_points, svgs, x_ticks
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +54,76 @@ def _6205_at(shaft_hz: float) -> dict[str, float]:
     return bearing_fault_frequencies(
         shaft_hz=shaft_hz, rolling_elements=9, ball_diameter_mm=7.94, pitch_diameter_mm=38.5
     )
+
+
+NOW = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)
+#: Group 1 on a flexible foundation: limits unlike the factories' default (group 2, rigid).
+LIMITS = (3.5, 7.1, 11.0)
+#: Readings of "Motor DE" (days before NOW, mm/s): two share an hour; one is past 30 days.
+TREND_READINGS = [(1.0, 1.0), (1.0, 1.4), (2.0, 1.1), (5.0, 1.8), (29.0, 0.9), (31.0, 6.0)]
+
+
+@pytest.fixture
+def trend_machine(monkeypatch):
+    """A machine with a measured, baselined bearing and one with nothing in the last 30 days."""
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    machine = MachineFactory(iso_group=1, foundation="flexible")
+    measured = BearingFactory(machine=machine, bearing_location="Motor DE")
+    quiet = BearingFactory(machine=machine, bearing_location="Pump NDE")
+    for days, rms in TREND_READINGS:
+        ReadingFactory(bearing=measured, timestamp=NOW - dt.timedelta(days=days),
+                       velocity=velocity(rms))  # fmt: skip
+    ReadingFactory(bearing=quiet, timestamp=NOW - dt.timedelta(days=40))
+    rollups_rebuild()
+    Baseline.objects.create(bearing=measured, values={"velocity.rms": 1.2})
+    return machine, measured
+
+
+def _trend_y(value: float, v_max: float) -> float:
+    return charts.MARGIN_TOP + charts.PLOT_H * (1 - value / v_max)
+
+
+def test_machine_page_draws_a_trend_per_bearing_from_the_rollups(admin_client, trend_machine):
+    machine, measured = trend_machine
+    html = _page(admin_client, "machine", machine.pk)
+    assert "velocity trend (30 days)" in html.lower()
+    assert set(svgs(html)) == {"Velocity RMS, Motor DE"}
+    assert "<strong>Motor DE</strong>" in html and "<strong>Pump NDE</strong>" in html
+    assert html.count("No data in this period.") == 1  # Pump NDE: no rollup in 30 days
+    [points] = polyline_points(svgs(html)["Velocity RMS, Motor DE"])
+    buckets = collection(BearingHourlyRollup).count_documents(
+        {"bearing_id": measured.pk, "hour": {"$gte": floor_hour(NOW - dt.timedelta(days=30))}}
+    )
+    assert len(points) == buckets == 4  # 5 readings in 30 days, two in the same hour
+
+
+def test_trend_shades_the_machines_zones_and_marks_the_baseline(admin_client, trend_machine):
+    machine, _ = trend_machine
+    chart = svgs(_page(admin_client, "machine", machine.pk))["Velocity RMS, Motor DE"]
+    v_max = LIMITS[-1] * 1.1  # the scale shows a tenth of zone D above its limit
+    bands = [r for r in elements(chart, "rect") if r.get("fill") in charts.ZONE_FILLS]
+    bands.sort(key=lambda r: -float(r.get("y")))  # zone A (lowest on the chart) first
+    assert [r.get("fill") for r in bands] == list(charts.ZONE_FILLS)
+    for band, low, high in zip(bands, (0.0, *LIMITS), (*LIMITS, v_max), strict=True):
+        top, height = float(band.get("y")), float(band.get("height"))
+        assert top == pytest.approx(_trend_y(high, v_max), abs=0.1)
+        assert top + height == pytest.approx(_trend_y(low, v_max), abs=0.15)
+    [line] = [e for e in elements(chart, "line") if e.get("stroke-dasharray")]
+    assert float(line.get("y1")) == pytest.approx(_trend_y(1.2, v_max), abs=0.05)
+    assert "baseline" in "".join(chart.itertext())
+
+
+def test_no_baseline_draws_no_line_and_an_unknown_group_no_zones(admin_client, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    bearing = BearingFactory(machine=MachineFactory(iso_group=3), bearing_location="Fan DE")
+    ReadingFactory(bearing=bearing, timestamp=NOW - dt.timedelta(hours=3))
+    rollups_rebuild()
+    html = _page(admin_client, "machine", bearing.machine_id)
+    chart = svgs(html)["Velocity RMS, Fan DE"]
+    assert len(polyline_points(chart)[0]) == 1
+    assert not [r for r in elements(chart, "rect") if r.get("fill") in charts.ZONE_FILLS]
+    assert not [e for e in elements(chart, "line") if e.get("stroke-dasharray")]
+    assert "no ISO zones: the machine&#x27;s group or foundation is unknown" in html
 
 
 def test_reading_page_draws_spectrum_and_envelope_full_and_zoomed(admin_client):
