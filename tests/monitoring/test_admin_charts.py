@@ -1,14 +1,16 @@
 """The admin's pictures read back from the pages' SVG: a machine's velocity trend over its
-zones, a reading's spectrum and envelope (full and zoomed)."""
+zones, a reading's spectrum and envelope (full and zoomed), an alarm's trigger reading."""
 
 import datetime as dt
+import xml.etree.ElementTree as ET
 
 import pytest
 from django.urls import reverse
 
 from monitoring import charts, clock
-from monitoring.alarms.models import Baseline
-from monitoring.models import BearingHourlyRollup
+from monitoring.alarms.models import Alarm, Baseline
+from monitoring.alarms.services import alarms_evaluate
+from monitoring.models import BearingHourlyRollup, Reading
 from monitoring.mongo import collection, floor_hour
 from monitoring.services import rollups_rebuild
 from monitoring.vibration.kinematics import bearing_fault_frequencies
@@ -20,6 +22,7 @@ from tests.factories import (
     WaveformFactory,
     velocity,
 )
+from tests.monitoring.alarms.support import series
 from tests.monitoring.support import elements, hz_at, markers, polyline_points, svgs, x_ticks
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +206,35 @@ def test_unknown_shaft_speed_gives_no_zoom(admin_client):
     html = _page(admin_client, "reading", reading.pk)
     assert set(svgs(html)) == {SPECTRUM, ENVELOPE}
     assert html.count("Shaft speed unknown: no 0-10x zoom.") == 2
+
+
+@pytest.fixture
+def zone_alarm():
+    """A zone alarm raised by stored readings; its trigger reading keeps a raw waveform."""
+    bearing = BearingFactory()
+    alarms_evaluate(readings=series(bearing, [1.0] * 10 + [3.0, 3.0, 5.0], store=True))
+    alarm = Alarm.objects.get(rule_type="zone")
+    WaveformFactory(reading=Reading.objects.get(pk=alarm.trigger_reading_id))
+    return alarm
+
+
+def test_alarm_page_shows_the_trigger_readings_spectrum_and_links_it(admin_client, zone_alarm):
+    html = _page(admin_client, "alarm", zone_alarm.pk)
+    link = reverse("admin:monitoring_reading_change", args=[zone_alarm.trigger_reading_id])
+    assert f'<a href="{link}">Reading of ' in html
+    charts = svgs(html)
+    assert set(charts) == {SPECTRUM, SPECTRUM_ZOOM}
+    # One renderer: the very charts of the reading's own page.
+    reading_charts = svgs(_page(admin_client, "reading", zone_alarm.trigger_reading_id))
+    for title in (SPECTRUM, SPECTRUM_ZOOM):
+        assert ET.tostring(charts[title]) == ET.tostring(reading_charts[title])
+    assert set(markers(charts[SPECTRUM])) == {"1x", "BPFO", "BPFI", "BSF", "FTF"}
+
+
+def test_alarm_page_without_its_trigger_reading_says_so(admin_client, zone_alarm):
+    Reading.objects.filter(pk=zone_alarm.trigger_reading_id).delete()
+    html = _page(admin_client, "alarm", zone_alarm.pk)
+    assert f"reading {zone_alarm.trigger_reading_id} is not stored (any more)" in html
+    assert svgs(html) == {}
+    Alarm.objects.filter(pk=zone_alarm.pk).update(trigger_reading_id=None)
+    assert "no trigger reading" in _page(admin_client, "alarm", zone_alarm.pk)
