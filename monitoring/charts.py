@@ -2,6 +2,7 @@
 
 import itertools
 from html import escape
+from operator import itemgetter
 
 import numpy as np
 
@@ -64,11 +65,14 @@ def _spectrum_axes(span: float, a_max: float, unit: str) -> list[str]:
 def _spectrum_markers(markers: dict[str, float], span: float) -> list[str]:
     """A dashed vertical line and a label per marker inside (0, span] Hz; others are left out.
 
-    Labels step down over :data:`MARKER_LABEL_ROWS` rows so neighbouring markers stay legible.
+    Labels step down over :data:`MARKER_LABEL_ROWS` rows, in frequency order, so neighbouring
+    markers stay legible.
     """
-    inside = [(label, freq) for label, freq in markers.items() if 0 < freq <= span]
+    inside = sorted(
+        ((f, label) for label, f in markers.items() if 0 < f <= span), key=itemgetter(0)
+    )
     parts = []
-    for index, (label, freq) in enumerate(inside):
+    for index, (freq, label) in enumerate(inside):
         x = _hz_x(freq, span)
         y = MARGIN_TOP + 10 + 11 * (index % MARKER_LABEL_ROWS)
         parts.append(

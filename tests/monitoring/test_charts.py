@@ -73,10 +73,14 @@ def test_the_title_is_the_charts_label_escaped():
 
 
 def test_neighbouring_marker_labels_step_down():
-    close = {"FTF": 9.9, "2xFTF": 19.8, "1x": 25.0, "3xFTF": 29.7, "BSF": 58.0}
+    close = {"BSF": 58.0, "FTF": 9.9, "3xFTF": 29.7, "1x": 25.0, "2xFTF": 19.8}  # unordered
     svg = parse(spectrum_svg(_spectrum(), RESOLUTION, markers=close, f_max=100.0))
-    rows = [float(t.get("y")) for t in svg.iter() if t.get("fill") == charts.MARKER_COLOUR]
-    assert len(set(rows[: charts.MARKER_LABEL_ROWS])) == charts.MARKER_LABEL_ROWS
+    labels = [t for t in elements(svg, "text") if t.get("fill") == charts.MARKER_COLOUR]
+    rows = [float(t.get("y")) for t in sorted(labels, key=lambda t: float(t.get("x")))]
+    # Any MARKER_LABEL_ROWS neighbours in frequency sit on as many different rows.
+    for first in range(len(rows) - charts.MARKER_LABEL_ROWS + 1):
+        window = rows[first : first + charts.MARKER_LABEL_ROWS]
+        assert len(set(window)) == charts.MARKER_LABEL_ROWS
 
 
 def _trend(baseline=None, boundaries=None):
