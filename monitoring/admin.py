@@ -6,11 +6,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
-from monitoring import indicators, retention
+from monitoring import admin_charts, indicators, retention
 from monitoring.alarms.admin import AuditedAdminMixin  # also registers the alarm admin
-from monitoring.charts import spectrum_svg
 from monitoring.models import (
     Bearing,
     CustomerAccess,
@@ -21,9 +19,6 @@ from monitoring.models import (
     RetentionRun,
     Status,
 )
-from monitoring.scope import Scope
-from monitoring.selectors import spectra
-from monitoring.vibration.markers import SpectrumMarkers
 
 STATUS_COLOURS = {
     Status.NORMAL: "#2e7d32",  # zone A: green
@@ -139,12 +134,14 @@ class MachineAdmin(AuditedAdminMixin, KeepsMeasuredDataMixin, admin.ModelAdmin):
     search_fields = ["machine_name", "customer", "area"]
     ordering = ["machine_name"]
     inlines = [BearingInline]
-    readonly_fields = ["status_display", "last_reading_at", "bearing_count", "latest_readings"]
+    readonly_fields = ["status_display", "last_reading_at", "bearing_count", "latest_readings",
+                       "velocity_trend"]  # fmt: skip
     fieldsets = [
         ("From the vendor", {"fields": MACHINE_VENDOR_FIELDS, "description": VENDOR_NOTE}),
         ("Staff", {"fields": ["notes"]}),
         ("Latest state", {"fields": ["status_display", "last_reading_at", "bearing_count",
                                      "latest_readings"]}),
+        ("Trend", {"fields": ["velocity_trend"]}),
     ]  # fmt: skip
     show_full_result_count = False
 
@@ -198,6 +195,10 @@ class MachineAdmin(AuditedAdminMixin, KeepsMeasuredDataMixin, admin.ModelAdmin):
             "<tbody>{}</tbody></table><p>{}</p>",
             rows, links,
         )  # fmt: skip
+
+    @admin.display(description="velocity trend (30 days)")
+    def velocity_trend(self, obj: Machine):
+        return admin_charts.machine_trend_html(obj.pk) if obj.pk else "no bearings"
 
 
 @admin.register(Bearing)
@@ -253,7 +254,7 @@ class ReadingChangeList(ChangeList):
 
 @admin.register(Reading)
 class ReadingAdmin(admin.ModelAdmin):
-    """Readings, read-only; the change page shows indicators with units and the spectrum."""
+    """Readings, read-only; the change page shows indicators with units, spectrum and envelope."""
 
     list_display = [
         "timestamp", "machine_name", "bearing_location", "status_display",
@@ -267,7 +268,7 @@ class ReadingAdmin(admin.ModelAdmin):
     show_full_result_count = False
     fields = [
         "external_id", "machine", "bearing", "timestamp", "status_display", "indicators",
-        "spectrum_chart", "ingested_at", "pinned",
+        "spectrum_chart", "envelope_chart", "ingested_at", "pinned",
     ]  # fmt: skip
     readonly_fields = fields
 
@@ -327,21 +328,11 @@ class ReadingAdmin(admin.ModelAdmin):
 
     @admin.display(description="spectrum")
     def spectrum_chart(self, obj: Reading):
-        # The /fft selector: a stored spectrum, or one derived from the stored waveform.
-        fft = spectra.fft_get(scope=Scope.everything(), reading_id=obj.pk)
-        if fft is None:
-            return "no spectrum or waveform stored"
-        # The same markers as the /fft endpoint; staff-entered geometry the kinematics reject
-        # leaves the 1x marker alone rather than failing the chart.
-        markers = SpectrumMarkers(fft["running_speed_hz"], fft["fault_frequencies"]).labelled()
-        svg = spectrum_svg(
-            fft["amplitudes"], fft["resolution_hz"], unit=fft["amplitude_unit"], markers=markers
-        )
-        caption = format_html(
-            "<p>{} lines, {} Hz resolution, {} Hz sample rate, {} window</p>",
-            fft["n_lines"], round(fft["resolution_hz"], 4), fft["sample_rate_hz"], fft["window"],
-        )  # fmt: skip
-        return format_html("{}{}", mark_safe(svg), caption)
+        return admin_charts.reading_spectrum_html(obj.pk)
+
+    @admin.display(description="envelope spectrum")
+    def envelope_chart(self, obj: Reading):
+        return admin_charts.reading_envelope_html(obj.pk)
 
 
 @admin.register(IngestionRun)

@@ -2,6 +2,7 @@
 
 import itertools
 from html import escape
+from operator import itemgetter
 
 import numpy as np
 
@@ -19,76 +20,128 @@ def _nice_step(span: float, ticks: int = 6) -> float:
     return float(10 * magnitude)
 
 
+PLOT_W = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+PLOT_H = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+MARKER_COLOUR = "#d9534f"
+MARKER_LABEL_ROWS = 4
+
+
+def _hz_x(freq: float, span: float) -> float:
+    """The x pixel of a frequency on a spectrum chart spanning 0 to ``span`` Hz."""
+    return MARGIN_LEFT + freq / span * PLOT_W
+
+
+def _spectrum_axes(span: float, a_max: float, unit: str) -> list[str]:
+    """The plot frame, the frequency ticks, three amplitude labels and the axis titles."""
+    bottom = MARGIN_TOP + PLOT_H
+    parts = [
+        f'<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{PLOT_W}" height="{PLOT_H}" '
+        'fill="none" stroke="#999"/>'
+    ]
+    step = _nice_step(span)
+    for index in range(int(span / step + 1e-9) + 1):
+        tick = index * step  # not a running sum: no drift past the last tick
+        x = _hz_x(tick, span)
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 4}" stroke="#666"/>'
+            f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{tick:g}</text>'
+        )
+    for fraction in (0.0, 0.5, 1.0):
+        y = bottom - fraction * PLOT_H
+        parts.append(
+            f'<text x="{MARGIN_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{fraction * a_max:.3g}</text>"
+        )
+    middle = MARGIN_TOP + PLOT_H / 2
+    parts.append(
+        f'<text x="{MARGIN_LEFT + PLOT_W / 2}" y="{HEIGHT - 6}" text-anchor="middle">'
+        "Frequency (Hz)</text>"
+        f'<text x="14" y="{middle}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {middle})">Amplitude ({escape(unit)})</text>'
+    )
+    return parts
+
+
+def _spectrum_markers(markers: dict[str, float], span: float) -> list[str]:
+    """A dashed vertical line and a label per marker inside (0, span] Hz; others are left out.
+
+    Labels step down over :data:`MARKER_LABEL_ROWS` rows, in frequency order, so neighbouring
+    markers stay legible.
+    """
+    inside = sorted(
+        ((f, label) for label, f in markers.items() if 0 < f <= span), key=itemgetter(0)
+    )
+    parts = []
+    for index, (freq, label) in enumerate(inside):
+        x = _hz_x(freq, span)
+        y = MARGIN_TOP + 10 + 11 * (index % MARKER_LABEL_ROWS)
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{MARGIN_TOP}" x2="{x:.1f}" y2="{MARGIN_TOP + PLOT_H}" '
+            f'stroke="{MARKER_COLOUR}" stroke-dasharray="3,3"/>'
+            f'<text x="{x + 2:.1f}" y="{y}" fill="{MARKER_COLOUR}">{escape(label)}</text>'
+        )
+    return parts
+
+
+def _spectrum_line(amplitudes: np.ndarray, resolution_hz: float, span: float, a_max: float) -> str:
+    """The spectrum as a polyline, max-pooled to one value per pixel column at most."""
+    n = len(amplitudes)
+    # Max-pool so narrow peaks survive the downsampling.
+    columns = min(PLOT_W, n)
+    edges = np.linspace(0, n, columns + 1).astype(int)
+    pooled = np.maximum.reduceat(amplitudes, edges[:-1])
+    xs = _hz_x(edges[:-1] * resolution_hz, span)
+    ys = MARGIN_TOP + PLOT_H - (pooled / a_max) * PLOT_H
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+    return f'<polyline fill="none" stroke="#1f6feb" stroke-width="1" points="{points}"/>'
+
+
 def spectrum_svg(
     amplitudes: np.ndarray,
     resolution_hz: float,
     *,
     unit: str = "g",
     markers: dict[str, float] | None = None,
+    f_max: float | None = None,
+    title: str = "Amplitude spectrum",
 ) -> str:
-    """An inline SVG line chart of an amplitude spectrum, with optional frequency markers."""
+    """An inline SVG chart of a spectrum from 0 Hz to ``f_max`` (default: every line), marked."""
     amplitudes = np.asarray(amplitudes, dtype=np.float64)
-    n = len(amplitudes)
-    if n == 0:
+    if amplitudes.size == 0 or not resolution_hz > 0 or (f_max is not None and not f_max > 0):
         return '<p class="help">Empty spectrum.</p>'
-    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    f_max = (n - 1) * resolution_hz or resolution_hz
+    span = (amplitudes.size - 1) * resolution_hz or resolution_hz
+    if f_max is not None and f_max < span:
+        # The lines up to f_max (a zoom); the x axis ends at f_max itself.
+        span = float(f_max)
+        amplitudes = amplitudes[: int(span / resolution_hz + 1e-9) + 1]
     a_max = float(amplitudes.max()) or 1.0
-    # Max-pool into one value per pixel column so narrow peaks survive the downsampling.
-    columns = min(plot_w, n)
-    edges = np.linspace(0, n, columns + 1).astype(int)
-    pooled = np.maximum.reduceat(amplitudes, edges[:-1])
-    xs = MARGIN_LEFT + (edges[:-1] / max(n - 1, 1)) * plot_w
-    ys = MARGIN_TOP + plot_h - (pooled / a_max) * plot_h
-    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="Amplitude spectrum" '
-        'style="background:#fff;border:1px solid #ccc;font:11px sans-serif">',
-        f'<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{plot_w}" height="{plot_h}" '
-        'fill="none" stroke="#999"/>',
-    ]
-    step = _nice_step(f_max)
-    tick = 0.0
-    while tick <= f_max + 1e-9:
-        x = MARGIN_LEFT + tick / f_max * plot_w
-        parts.append(
-            f'<line x1="{x:.1f}" y1="{MARGIN_TOP + plot_h}" x2="{x:.1f}" '
-            f'y2="{MARGIN_TOP + plot_h + 4}" stroke="#666"/>'
-            f'<text x="{x:.1f}" y="{MARGIN_TOP + plot_h + 16}" text-anchor="middle">{tick:g}</text>'
-        )
-        tick += step
-    for fraction in (0.0, 0.5, 1.0):
-        y = MARGIN_TOP + plot_h - fraction * plot_h
-        parts.append(
-            f'<text x="{MARGIN_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{fraction * a_max:.3g}</text>"
-        )
-    parts.append(
-        f'<text x="{MARGIN_LEFT + plot_w / 2}" y="{HEIGHT - 6}" text-anchor="middle">'
-        "Frequency (Hz)</text>"
-        f'<text x="14" y="{MARGIN_TOP + plot_h / 2}" text-anchor="middle" '
-        f'transform="rotate(-90 14 {MARGIN_TOP + plot_h / 2})">Amplitude ({escape(unit)})</text>'
+    return "".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+            f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
+            'style="background:#fff;border:1px solid #ccc;font:11px sans-serif">',
+            *_spectrum_axes(span, a_max, unit),
+            *_spectrum_markers(markers or {}, span),
+            _spectrum_line(amplitudes, resolution_hz, span, a_max),
+            "</svg>",
+        ]
     )
-    for label, freq in (markers or {}).items():
-        if 0 < freq <= f_max:
-            x = MARGIN_LEFT + freq / f_max * plot_w
-            parts.append(
-                f'<line x1="{x:.1f}" y1="{MARGIN_TOP}" x2="{x:.1f}" y2="{MARGIN_TOP + plot_h}" '
-                'stroke="#d9534f" stroke-dasharray="3,3"/>'
-                f'<text x="{x + 2:.1f}" y="{MARGIN_TOP + 10}" fill="#d9534f">{escape(label)}</text>'
-            )
-    parts.append(f'<polyline fill="none" stroke="#1f6feb" stroke-width="1" points="{points}"/>')
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 #: Zone fills (A, B, C, D) below, between and above the boundaries: the ISO zone colours of
 #: the admin's status badges, pale so the lines stay readable (also in black-and-white print).
 ZONE_FILLS = ("#e8f5e9", "#f4f9e4", "#fff3e0", "#ffebee")
 SERIES_COLOURS = ("#1f6feb", "#c62828", "#6a737d", "#2e7d32")
+
+
+def _baseline_line(y: float, plot_w: float) -> str:
+    """A dashed reference line across the plot at pixel ``y``, labelled "baseline"."""
+    return (
+        f'<line x1="{MARGIN_LEFT}" y1="{y:.1f}" x2="{MARGIN_LEFT + plot_w}" y2="{y:.1f}" '
+        'stroke="#333" stroke-dasharray="4,3"/>'
+        f'<text x="{MARGIN_LEFT + plot_w - 4}" y="{y - 3:.1f}" text-anchor="end" fill="#333">'
+        "baseline</text>"
+    )
 
 
 def trend_svg(
@@ -158,10 +211,7 @@ def trend_svg(
         f'transform="rotate(-90 14 {MARGIN_TOP + plot_h / 2})">{escape(unit)}</text>'
     )
     if baseline is not None:
-        parts.append(
-            f'<line x1="{MARGIN_LEFT}" y1="{y(baseline):.1f}" x2="{MARGIN_LEFT + plot_w}" '
-            f'y2="{y(baseline):.1f}" stroke="#333" stroke-dasharray="4,3"/>'
-        )
+        parts.append(_baseline_line(y(baseline), plot_w))
     for index, (label, values) in enumerate(series.items()):
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         coords = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in values if v is not None)

@@ -1,11 +1,15 @@
-"""Alarm admin: the list with filters and bulk acknowledge, each alarm's timeline, the
-read-only audit trail, rule overrides and digest recipients (changes audited)."""
+"""Alarm admin: the list with filters and bulk acknowledge, each alarm's timeline and trigger
+reading's spectrum, the read-only audit trail, rule overrides and digest recipients (changes
+audited)."""
 
 from django.contrib import admin, messages
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
+from monitoring import admin_charts
 from monitoring.alarms.lifecycle import Conflict, alarm_act, audit_record
 from monitoring.alarms.models import Alarm, AlarmRecipient, AlarmRule, AuditEvent
+from monitoring.models import Reading
 
 
 class AuditedAdminMixin:
@@ -41,24 +45,41 @@ def acknowledge(modeladmin, request, queryset):
 
 @admin.register(Alarm)
 class AlarmAdmin(admin.ModelAdmin):
-    """Alarms: filter, acknowledge in bulk, read each one's timeline (changes via actions)."""
+    """Alarms: filter, acknowledge in bulk, read each one's timeline and trigger reading's
+    spectrum (changes via actions)."""
 
     list_display = ["raised_at", "severity", "state", "acknowledged", "closed", "customer",
                     "rule_type", "subject", "assignee", "occurrences"]  # fmt: skip
     list_filter = ["severity", "state", "acknowledged", "closed", "rule_type", "customer"]
     actions = [acknowledge]
-    readonly_fields = ["timeline"]
+    readonly_fields = ["trigger_reading", "timeline"]
     exclude = ["history", "open_key", "revision"]
 
     def get_readonly_fields(self, request, obj=None):
         names = [f.name for f in Alarm._meta.fields if f.name not in self.exclude]
-        return [*names, "timeline"]
+        return [*names, *self.readonly_fields]
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="trigger reading")
+    def trigger_reading(self, obj: Alarm):
+        # The reading page's own spectrum renderer, under a link to that page.
+        reading_id = obj.trigger_reading_id
+        if reading_id is None:
+            return "no trigger reading"
+        reading = Reading.objects.filter(pk=reading_id).values("timestamp").first()
+        if reading is None:
+            return format_html("reading {} is not stored (any more)", reading_id)
+        return format_html(
+            '<p><a href="{}">Reading of {} UTC</a></p>{}',
+            reverse("admin:monitoring_reading_change", args=[reading_id]),
+            f"{reading['timestamp']:%Y-%m-%d %H:%M}",
+            admin_charts.reading_spectrum_html(reading_id),
+        )
 
     @admin.display(description="Timeline")
     def timeline(self, obj: Alarm):

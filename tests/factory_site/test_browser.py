@@ -175,16 +175,25 @@ def test_machine_page_shows_its_bearings(staff, site, plant):
     _assert_admin_styled(staff.page)
     html = staff.page.content()
     assert "Cooling pump 7" in html and "Motor DE" in html and "Pump NDE" in html
+    trends = staff.page.locator("svg:has(polyline)")
+    assert trends.count() == 2  # one velocity trend per bearing
+    for index in range(2):
+        assert trends.nth(index).bounding_box()["width"] > 300
+        # 24 hourly readings: 24 hourly rollup buckets.
+        assert len(trends.nth(index).locator("polyline").get_attribute("points").split()) == 24
     staff.finish("machine")
 
 
 def test_reading_page_draws_its_spectrum(staff, site, plant):
     staff.visit(f"{site.url}/admin/monitoring/reading/{plant['reading'].pk}/change/", "reading")
     _assert_admin_styled(staff.page)
-    chart = staff.page.locator("svg:has(polyline)")
-    assert chart.count() == 1
-    assert chart.bounding_box()["width"] > 300  # drawn at its size, not an empty element
-    assert len(chart.locator("polyline").get_attribute("points").split()) > 100
+    # The full range and the 0-10x shaft zoom; a stored spectrum alone has no envelope.
+    charts = staff.page.locator("svg:has(polyline)")
+    assert charts.count() == 2
+    for index in range(2):
+        chart = charts.nth(index)
+        assert chart.bounding_box()["width"] > 300  # drawn at its size, not an empty element
+        assert len(chart.locator("polyline").get_attribute("points").split()) > 100
     staff.finish("reading")
 
 

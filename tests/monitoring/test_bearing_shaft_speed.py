@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
-from monitoring import admin as monitoring_admin
+from monitoring import admin_charts
 from monitoring.models import Bearing
 from tests.factories import BearingFactory, MachineFactory, ReadingFactory, SpectrumFactory
 
@@ -54,15 +54,15 @@ def test_fft_uses_the_bearings_shaft_speed(client, output_shaft_reading):
 def test_admin_chart_marks_the_bearings_shaft(admin_client, output_shaft_reading, monkeypatch):
     drawn = {}
 
-    def spy(amplitudes, resolution_hz, *, unit, markers):
-        drawn.update(markers)
+    def spy(amplitudes, resolution_hz, *, unit, markers, title, f_max=None):
+        drawn.setdefault(title, markers)
         return "<svg></svg>"
 
-    monkeypatch.setattr(monitoring_admin, "spectrum_svg", spy)
+    monkeypatch.setattr(admin_charts, "spectrum_svg", spy)
     url = reverse("admin:monitoring_reading_change", args=[output_shaft_reading.pk])
     assert admin_client.get(url).status_code == 200
-    assert drawn["1x"] == 6.25
-    assert drawn["BPFO"] == pytest.approx(22.33, abs=0.02)
+    assert drawn["Amplitude spectrum"]["1x"] == 6.25
+    assert drawn["Amplitude spectrum"]["BPFO"] == pytest.approx(22.33, abs=0.02)
 
 
 def test_bearing_endpoints_show_shaft_speed_and_direction(client, output_shaft_reading):
