@@ -97,9 +97,9 @@ def _urls(f, name):
         # Area rollups (reading count, first and last hour), the oldest and newest reading in
         # those hours, last run, and estimated counts of machines, bearings, area rollups and
         # runs (on SecantusDB, not of spectra and bearing rollups: they read every document);
-        # then retention: waveforms per tier (3) and the next run's start (last retention run,
-        # first area rollup; no day due here, so no day is planned).
-        "stats": ("/api/stats", "/api/stats", 8 + 5),
+        # then retention: the tiers' running totals (1) and the next run's start (last
+        # retention run, first area rollup; no day due here, so no day is planned).
+        "stats": ("/api/stats", "/api/stats", 8 + 3),
         "fft": (
             f"/api/readings/{f.readings[3].pk}/fft",
             f"/api/readings/{f.readings[3].pk}/fft",
