@@ -197,3 +197,34 @@ def page_windows(*, low: dt.datetime, high: dt.datetime, newer: bool) -> Iterabl
         yield {"$gte": edge - width, **bound}
         edge, width, bound = edge - width, width * PAGE_WINDOW_GROWTH, {"$lt": edge - width}
     yield {"$gte": low, **bound}
+
+
+def windowed_page(
+    model,
+    field: str,
+    *,
+    low: dt.datetime,
+    high: dt.datetime,
+    newer: bool,
+    conditions: dict,
+    index_keys: Sequence[str],
+    limit: int,
+    tail: Sequence[dict] = (),
+) -> list[dict]:
+    """Up to ``limit`` documents with ``field`` in [low, high] meeting ``conditions``, newest
+    first (oldest first with ``newer``), ties by id: one index-led query per
+    :func:`page_windows` window until the page is full, so no query sorts more than a window
+    (SecantusDB sorts every match of a range before a limit). ``tail``: stages after the limit.
+    """
+    direction = 1 if newer else -1
+    page: list[dict] = []
+    for window in page_windows(low=low, high=high, newer=newer):
+        page += aggregate(model, [
+            *index_led_stages(field, window, conditions, index_keys),
+            {"$sort": {field: direction, "_id": direction}},
+            {"$limit": limit - len(page)},
+            *tail,
+        ])  # fmt: skip
+        if len(page) >= limit:
+            break
+    return page

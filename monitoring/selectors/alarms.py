@@ -11,7 +11,14 @@ import datetime as dt
 from typing import Any
 
 from monitoring.alarms.models import Alarm, AlarmRule, AuditEvent
-from monitoring.mongo import TIME_MAX, TIME_MIN, aggregate, collection, index_led_stages
+from monitoring.mongo import (
+    TIME_MAX,
+    TIME_MIN,
+    aggregate,
+    collection,
+    index_led_stages,
+    windowed_page,
+)
 from monitoring.scope import Scope
 
 ALARM_INDEX_KEYS = ("customer",)
@@ -57,12 +64,16 @@ def alarm_page(*, scope: Scope, limit: int, position=None, newer: bool = False,
         else:
             high = min(high, at)
             conditions["$or"] = [{"raised_at": {"$lt": at}}, {"_id": {"$lt": pk}}]
-    direction = 1 if newer else -1
-    stages = index_led_stages(
-        "raised_at", {"$gte": low, "$lte": high}, conditions, ALARM_INDEX_KEYS
+    return windowed_page(
+        Alarm,
+        "raised_at",
+        low=low,
+        high=high,
+        newer=newer,
+        conditions=conditions,
+        index_keys=ALARM_INDEX_KEYS,
+        limit=limit,
     )
-    return aggregate(Alarm, [*stages, {"$sort": {"raised_at": direction, "_id": direction}},
-                             {"$limit": limit}])  # fmt: skip
 
 
 def alarm_get(*, scope: Scope, alarm_id) -> dict | None:
@@ -119,10 +130,16 @@ def audit_page(*, scope: Scope, limit: int, position=None, newer: bool = False) 
         else:
             high = at
             conditions["$or"] = [{"at": {"$lt": at}}, {"_id": {"$lt": pk}}]
-    direction = 1 if newer else -1
-    stages = index_led_stages("at", {"$gte": low, "$lte": high}, conditions, ())
-    return aggregate(AuditEvent, [*stages, {"$sort": {"at": direction, "_id": direction}},
-                                  {"$limit": limit}])  # fmt: skip
+    return windowed_page(
+        AuditEvent,
+        "at",
+        low=low,
+        high=high,
+        newer=newer,
+        conditions=conditions,
+        index_keys=(),
+        limit=limit,
+    )
 
 
 def rule_preview(*, scope: Scope, rule: dict, start: dt.datetime, end: dt.datetime) -> list[dict]:

@@ -13,7 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from monitoring.models import Reading
-from monitoring.mongo import TIME_MAX, TIME_MIN, aggregate, page_windows, reading_stages
+from monitoring.mongo import (
+    READING_INDEX_KEYS,
+    TIME_MAX,
+    TIME_MIN,
+    windowed_page,
+)
 from monitoring.scope import Scope
 
 #: Stored fields that are bookkeeping, not part of a reading's answer.
@@ -73,18 +78,7 @@ def reading_page(
         else:
             high = min(high, at)
             conditions["$or"] = [{"timestamp": {"$lt": at}}, {"_id": {"$lt": pk}}]
-    direction = 1 if newer else -1
-    page: list[dict] = []
-    for window in page_windows(low=low, high=high, newer=newer):
-        page += aggregate(
-            Reading,
-            [
-                *reading_stages(window, conditions),
-                {"$sort": {"timestamp": direction, "_id": direction}},
-                {"$limit": limit - len(page)},
-                {"$project": HIDDEN_FIELDS},
-            ],
-        )
-        if len(page) >= limit:
-            break
-    return page
+    return windowed_page(
+        Reading, "timestamp", low=low, high=high, newer=newer, conditions=conditions,
+        index_keys=READING_INDEX_KEYS, limit=limit, tail=[{"$project": HIDDEN_FIELDS}],
+    )  # fmt: skip
