@@ -861,7 +861,7 @@ def storage_table(storage: dict) -> str:
 
 def _load_what(load: dict) -> str:
     if load.get("only") is not None:
-        what = "the mix of " + ", ".join(load["only"]) + " (--only)"
+        what = "the mix of " + "; ".join(load["only"]) + " (--only)"
     else:
         what = "the full mix"
     if load["excluded"]:
@@ -890,7 +890,7 @@ def report(run: dict) -> tuple[str, dict]:
         f"(the larger grown from the smaller by adding older history); seed {run['seed']}. "
         f"Served by gunicorn.conf.py (2 sync workers, worker timeout 30 s, access log off), "
         f"production settings, token auth {'on' if run['token'] else 'not installed'}."
-        + (f" Endpoints measured (--only): {', '.join(run['only'])}." if run.get("only") else ""),
+        + (f" Endpoints measured (--only): {'; '.join(run['only'])}." if run.get("only") else ""),
         "",
         "## Endpoints",
         "",
