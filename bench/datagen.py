@@ -284,6 +284,181 @@ def readings_bulk_load(
 
 
 # --------------------------------------------------------------------------------------------
+# Alarms
+# --------------------------------------------------------------------------------------------
+
+SLOTS_PER_DAY = 144  # 10-minute slots in a day
+#: A bearing in this share of the plant is troubled (a worn bearing, a loose foot): it raises
+#: an alarm on ALARM_RATE_TROUBLED of its days, the others on ALARM_RATE of theirs.
+TROUBLED_SHARE = 0.15
+ALARM_RATE_TROUBLED = 0.35
+ALARM_RATE = 0.03
+#: Zone boundaries A/B, B/C, C/D of the generated machines (ISO 10816-3 group 2, rigid).
+LIMITS = (1.4, 2.8, 4.5)
+ENGINEERS = ["a.berg", "m.ortiz", "s.nakamura"]
+RESOLUTIONS = ["repaired", "false_alarm", "accepted"]
+
+
+def alarm_plan(seed: int, day: int, index: int) -> dict | None:
+    """The alarm bearing ``index`` raises on day ``day`` (counted back from ``end``), or None.
+
+    A pure function of its arguments, so alarms, like readings, do not depend on how a data
+    set was grown. Times are in 10-minute slots counted back from ``end``, like readings'.
+    """
+    troubled = np.random.default_rng([seed, 2, index]).random() < TROUBLED_SHARE
+    rng = np.random.default_rng([seed, 3, day, index])
+    if rng.random() >= (ALARM_RATE_TROUBLED if troubled else ALARM_RATE):
+        return None
+    kind = rng.random()
+    if kind < 0.55:
+        rule_type, rule_key = "zone", "zone"
+        severity = "danger" if rng.random() < 0.25 else "alert"
+    elif kind < 0.9:
+        rule_type, rule_key, severity = "baseline", "baseline:velocity.rms", "warning"
+    else:
+        rule_type, rule_key, severity = "trend", "trend", "warning"
+    # Most conditions pass within hours; one in twenty lasts days to weeks (a defect growing).
+    if rng.random() < 0.05:
+        duration = int(rng.uniform(5, 40) * SLOTS_PER_DAY)
+    else:
+        duration = 3 + int(rng.exponential(36))
+    return {
+        "slot": day * SLOTS_PER_DAY + int(rng.integers(SLOTS_PER_DAY)),
+        "rule_type": rule_type, "rule_key": rule_key, "severity": severity,
+        "duration": duration,  # slots until the condition clears
+        "ack_after": 1 + int(rng.exponential(24)),  # slots from the raise to an acknowledgement
+        "close_after": 6 + int(rng.exponential(144)),  # slots from clearing to a person closing
+        "value": float(rng.uniform(1.0, 1.6)),  # the worst value, in thresholds
+        "engineer": ENGINEERS[int(rng.integers(len(ENGINEERS)))],
+        "resolution": RESOLUTIONS[int(rng.integers(len(RESOLUTIONS)))],
+    }  # fmt: skip
+
+
+def _next_raise(seed: int, day: int, index: int, rule_key: str, before_slot: int) -> int | None:
+    """The slot of the bearing's next alarm under the same rule raised after ``day``'s (a newer,
+    smaller slot) but before the condition clears at ``before_slot``; None if there is none."""
+    for newer in range(day - 1, -1, -1):
+        if (newer + 1) * SLOTS_PER_DAY <= before_slot:
+            return None
+        plan = alarm_plan(seed, newer, index)
+        if plan is not None and plan["rule_key"] == rule_key:
+            return plan["slot"] if plan["slot"] > before_slot else None
+    return None
+
+
+def _alarm_document(
+    bearing: dict, index: int, day: int, plan: dict, *, end: dt.datetime, seed: int
+) -> dict:
+    """One alarm as monitoring.alarms.lifecycle stores it after its steps up to ``end``: raised
+    (lifecycle._insert), acknowledged and closed by a person (alarm_act), cleared by the rule
+    (lifecycle._clear). One active alarm per subject: an alarm clears before the same rule's
+    next one on the bearing is raised (the reopen window is not modelled)."""
+    from monitoring.alarms import lifecycle
+
+    def at(slot: int) -> dt.datetime:
+        return end - slot * INTERVAL
+
+    def reading_id(slot: int) -> ObjectId:
+        return _object_id(f"{bearing['external_id']}-{slot}", at(slot))
+
+    slot, severity = plan["slot"], plan["severity"]
+    raised_at = at(slot)
+    _id = _object_id(f"alarm:{seed}:{day}:{index}", raised_at)
+    subject = f"{bearing['_id']}:{plan['rule_key']}"
+    clear_slot = slot - plan["duration"]
+    following = _next_raise(seed, day, index, plan["rule_key"], clear_slot)
+    if following is not None:
+        clear_slot = following + 1  # cleared by the reading before the next raise
+    threshold = {"zone": LIMITS[2] if severity == "danger" else LIMITS[1]}.get(
+        plan["rule_type"], LIMITS[1] * 1.25
+    )
+    value = round(threshold * plan["value"], 3)
+    evidence: dict = {"value": value, "threshold": threshold, "unit": "mm/s",
+                      "indicator": "velocity.rms", "at": lifecycle.iso(raised_at)}  # fmt: skip
+    if plan["rule_type"] == "zone":
+        evidence["zone"] = "D" if value >= LIMITS[2] else "C"
+    elif plan["rule_type"] == "baseline":
+        evidence["baseline"] = round(threshold - 0.25 * LIMITS[1], 3)
+    else:
+        evidence = {"indicator": "velocity.rms", "threshold": LIMITS[2], "unit": "mm/s",
+                    "projected_at": lifecycle.iso(raised_at + dt.timedelta(days=20)),
+                    "points": 300, "at": lifecycle.iso(raised_at)}  # fmt: skip
+        value = None
+    doc = {
+        "_id": _id, "customer": bearing["customer"], "area": bearing["area"],
+        "machine_id": bearing["machine_id"], "bearing_id": bearing["_id"],
+        "rule_type": plan["rule_type"], "rule_id": "", "subject": subject, "open_key": subject,
+        "severity": severity, "state": "active", "acknowledged": False, "closed": False,
+        "resolution": "", "raised_at": raised_at, "updated_at": raised_at,
+        "acknowledged_at": None, "acknowledged_by": "", "cleared_at": None, "cleared_by": "",
+        "closed_at": None, "closed_by": "", "assignee": "", "trigger_reading_id": reading_id(slot),
+        "worst_reading_id": reading_id(slot), "worst_value": value, "evidence": evidence,
+        "occurrences": 1, "comments": [], "version": 1,
+    }  # fmt: skip
+    steps = [(slot, {"at": lifecycle.iso(raised_at), "step": "raised", "severity": severity,
+                     "by": lifecycle.SYSTEM})]  # fmt: skip
+    close_slot = clear_slot - plan["close_after"]
+    # Acknowledged unless closed first (a closed alarm takes no acknowledgement).
+    ack_slot = slot - plan["ack_after"]
+    if ack_slot >= 0 and ack_slot > close_slot:
+        doc.update(acknowledged=True, acknowledged_at=at(ack_slot),
+                   acknowledged_by=plan["engineer"])  # fmt: skip
+        steps.append((ack_slot, {"at": lifecycle.iso(at(ack_slot)), "step": "acknowledged",
+                                 "severity": severity, "by": plan["engineer"]}))  # fmt: skip
+    if clear_slot >= 0:
+        doc.update(state="cleared", open_key=f"~{_id}", cleared_at=at(clear_slot),
+                   cleared_by=lifecycle.SYSTEM)  # fmt: skip
+        steps.append((clear_slot, {"at": lifecycle.iso(at(clear_slot)), "step": "cleared",
+                                   "severity": severity, "by": lifecycle.SYSTEM,
+                                   "reading_id": reading_id(clear_slot)}))  # fmt: skip
+        if close_slot >= 0:
+            doc.update(closed=True, closed_at=at(close_slot), closed_by=plan["engineer"],
+                       resolution=plan["resolution"])  # fmt: skip
+            steps.append((close_slot, {"at": lifecycle.iso(at(close_slot)), "step": "closed",
+                                       "severity": severity, "by": plan["engineer"]}))  # fmt: skip
+    steps.sort(key=lambda step: -step[0])  # oldest first: slots count back from end
+    doc["history"] = [step for _, step in steps]
+    doc["version"] = len(steps)
+    doc["revision"] = f"{_id}:{doc['version']}"
+    doc["updated_at"] = at(steps[-1][0])
+    return doc
+
+
+def alarms_add(
+    *, bearings: list[dict], count: int, end: dt.datetime, seed: int, offset: int = 0
+) -> dict:
+    """The alarms of the readings :func:`readings_add` writes for the same arguments: each
+    alarm is stored with the data set that holds its trigger reading, so alarms accumulate in
+    proportion to history (closed ones; a few stay open near ``end``). Refreshes the machines'
+    open-alarm counts (lifecycle.machine_alarm_counts_refresh); returns what it wrote."""
+    from monitoring.alarms.lifecycle import machine_alarm_counts_refresh
+    from monitoring.alarms.models import Alarm
+
+    per_slot = len(bearings)
+    stop = offset + count
+    docs = []
+    if count > 0:
+        first_day = (offset // per_slot) // SLOTS_PER_DAY
+        last_day = ((stop - 1) // per_slot) // SLOTS_PER_DAY
+        for day in range(first_day, last_day + 1):
+            for index, bearing in enumerate(bearings):
+                plan = alarm_plan(seed, day, index)
+                if plan is None or not offset <= plan["slot"] * per_slot + index < stop:
+                    continue
+                docs.append(_alarm_document(bearing, index, day, plan, end=end, seed=seed))
+    alarms = _collection(Alarm)
+    if docs:
+        alarms.insert_many(docs, ordered=False)
+    machine_alarm_counts_refresh({b["machine_id"] for b in bearings})
+    return {
+        "added": len(docs),
+        "total": alarms.count_documents({}),
+        "open": alarms.count_documents({"closed": False}),
+        "active": alarms.count_documents({"closed": False, "state": "active"}),
+    }
+
+
+# --------------------------------------------------------------------------------------------
 # Spectra, the API user, checks
 # --------------------------------------------------------------------------------------------
 
@@ -442,6 +617,11 @@ def generate(
         result["load"] = readings_bulk_load(
             bearings=bearings, count=to_add, end=end, seed=seed, offset=existing
         )
+    alarms_started = time.perf_counter()
+    result["alarms"] = alarms_add(
+        bearings=bearings, count=to_add, end=end, seed=seed, offset=existing
+    )
+    result["alarms"]["seconds"] = time.perf_counter() - alarms_started
     if result["fleet_created"]:
         result["spectra"] = [str(i) for i in spectra_add(bearings=bearings, seed=seed)]
     result["token"] = api_token_create()

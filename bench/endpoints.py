@@ -410,6 +410,55 @@ def raw_health(c: Context) -> dict:
     return c.db.command("ping")
 
 
+#: The whole time range of the selector's first $match (monitoring.mongo TIME_MIN/TIME_MAX).
+ALARM_TIME_MIN, ALARM_TIME_MAX = dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31)
+#: What /api/alarms does not send (AlarmSerializer): left out of the raw read.
+ALARM_LIST_OMITS = {"history": 0, "comments": 0, "subject": 0, "open_key": 0, "revision": 0}
+
+
+def raw_alarm_page(c: Context) -> list:
+    """The first page of /api/alarms (staff, no filter), as selectors.alarms.alarm_page reads it:
+    the (-raised_at, -_id) index over all time, newest first, one more than a page (whether
+    there is a next page)."""
+    return list(
+        c.db.alarms.find(
+            {"raised_at": {"$gte": ALARM_TIME_MIN, "$lte": ALARM_TIME_MAX}}, ALARM_LIST_OMITS
+        )
+        .sort([("raised_at", -1), ("_id", -1)])
+        .limit(PAGE + 1)
+    )
+
+
+def raw_alarm_summary(c: Context) -> dict:
+    """/api/alarms/summary (staff): open (not closed) alarms by severity, state and
+    acknowledgement, one $group on the (closed, state) index, as alarm_summary reads them."""
+    rows = c.db.alarms.aggregate(
+        [
+            {"$match": {"closed": False}},
+            {
+                "$group": {
+                    "_id": {"severity": "$severity", "state": "$state", "ack": "$acknowledged"},
+                    "n": {"$sum": 1},
+                }
+            },
+        ]
+    )
+    severity = dict.fromkeys(("warning", "alert", "danger"), 0)
+    state = {"active": 0, "cleared": 0, "unacknowledged": 0}
+    for row in rows:
+        key = row["_id"]
+        state[key["state"]] += row["n"]
+        if key["state"] == "active":
+            severity[key["severity"]] += row["n"]
+        if not key["ack"]:
+            state["unacknowledged"] += row["n"]
+    return {
+        "active_by_severity": severity,
+        "open_by_state": state,
+        "open": state["active"] + state["cleared"],
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # Answer checks: same ids / counts / totals
 # --------------------------------------------------------------------------------------------
@@ -502,6 +551,17 @@ def check_stats(h, r) -> str | None:
     return _differ("collection counts", http, r["counts"])
 
 
+def check_alarm_page(h, r) -> str | None:
+    return _differ("ids", [x["id"] for x in h["results"]], _ids(r[:PAGE])) or _differ(
+        "next page", h["next"] is not None, len(r) > PAGE
+    )
+
+
+def check_alarm_summary(h, r) -> str | None:
+    keys = ("open", "active_by_severity", "open_by_state")
+    return _differ("counts", {k: h[k] for k in keys}, {k: r[k] for k in keys})
+
+
 def check_health(h, r) -> str | None:
     return _differ("status", h["status"], "ok") or _differ("ping", r.get("ok"), 1.0)
 
@@ -562,6 +622,12 @@ ENDPOINTS: list[Endpoint] = [
              None, "dashboard", flat=True, cached=True, note="cache on (as deployed): hits"),
     Endpoint("dashboard/trends/status, cached", lambda c: "/api/dashboard/trends/status", None,
              None, "dashboard", flat=True, cached=True, note="cache on (as deployed): hits"),
+    Endpoint("alarms", lambda c: "/api/alarms", raw_alarm_page, check_alarm_page, "list",
+             flat=True, load_weight=1,
+             note="alarms (-raised_at, -id) all time, sort, limit 51"),
+    Endpoint("alarms/summary", lambda c: "/api/alarms/summary", raw_alarm_summary,
+             check_alarm_summary, "detail", flat=True, load_weight=1,
+             note="alarms closed=false $group (severity, state, ack)"),
     Endpoint("stats", lambda c: "/api/stats", raw_stats, check_stats, "utility",
              note="buildInfo + rollup count + counts (+ dbStats on MongoDB) + edges"),
     Endpoint("health", lambda c: "/health", raw_health, check_health, "utility",

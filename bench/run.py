@@ -5,6 +5,7 @@ a load run, in one command (issue 5, "The benchmark" and "Targets").
     .venv/bin/python bench/run.py --quick             # smoke run: a few thousand readings
     .venv/bin/python bench/run.py --sizes 100000,1000000 --requests 100 --load-seconds 60 \
         --clients 16
+    .venv/bin/python bench/run.py --only alarms,kpis --load-seconds 10   # a subset
 
 Everything runs on a throwaway embedded SecantusDB in a temp folder, stopped on exit (Ctrl-C
 and errors included) together with every gunicorn the run started:
@@ -25,7 +26,9 @@ and errors included) together with every gunicorn the run started:
    counts);
 4. load run: ``--clients`` concurrent clients for ``--load-seconds`` over a weighted mix
    against the largest data set as deployed; when some endpoints were too slow (over 2 s or
-   failed), a diagnostic run without them goes first;
+   failed), a diagnostic run without them goes first. ``--only NAME[,NAME]`` measures the
+   endpoints whose names contain one of the NAMEs (substring match) and draws the load run's
+   mix from them alone, and only when ``--load-seconds`` is given (else no load run);
 5. the results table is printed and written as markdown (machine, versions, command, storage
    figures from collStats) to bench/out/ (gitignored), with a JSON file of every figure.
 
@@ -548,10 +551,14 @@ def load_run(
     token: str | None,
     seed: int,
     exclude: set[str] = frozenset(),
+    only: set[str] | None = None,
 ) -> dict:
-    """``clients`` threads, each with its own keep-alive client, over the weighted mix."""
+    """``clients`` threads, each with its own keep-alive client, over the weighted mix (of the
+    ``only`` endpoints when given)."""
     mix = [
-        (e, e.path(site.context)) for e in ep.ENDPOINTS if e.load_weight and e.name not in exclude
+        (e, e.path(site.context))
+        for e in ep.ENDPOINTS
+        if e.load_weight and e.name not in exclude and (only is None or e.name in only)
     ]
     weights = [e.load_weight for e, _ in mix]
     records: list[tuple[str, float, bool]] = []
@@ -607,6 +614,7 @@ def load_run(
         "per_endpoint": per_endpoint,
         "mix": {e.name: e.load_weight for e, _ in mix},
         "excluded": sorted(exclude),
+        "only": None if only is None else sorted(e.name for e, _ in mix),
     }
 
 
@@ -851,6 +859,16 @@ def storage_table(storage: dict) -> str:
     return text
 
 
+def _load_what(load: dict) -> str:
+    if load.get("only") is not None:
+        what = "the mix of " + "; ".join(load["only"]) + " (--only)"
+    else:
+        what = "the full mix"
+    if load["excluded"]:
+        what += " without " + ", ".join(load["excluded"]) + " (diagnostic)"
+    return what
+
+
 def report(run: dict) -> tuple[str, dict]:
     sizes = run["sizes"]
     table, verdicts = results_table(run["side_by_side"], sizes)
@@ -871,7 +889,8 @@ def report(run: dict) -> tuple[str, dict]:
         f"Data: {run['plant']}; sizes {', '.join(label(s) for s in sizes)} readings "
         f"(the larger grown from the smaller by adding older history); seed {run['seed']}. "
         f"Served by gunicorn.conf.py (2 sync workers, worker timeout 30 s, access log off), "
-        f"production settings, token auth {'on' if run['token'] else 'not installed'}.",
+        f"production settings, token auth {'on' if run['token'] else 'not installed'}."
+        + (f" Endpoints measured (--only): {'; '.join(run['only'])}." if run.get("only") else ""),
         "",
         "## Endpoints",
         "",
@@ -882,8 +901,9 @@ def report(run: dict) -> tuple[str, dict]:
         "calls over 2 s got one round and calls over 10 s one sample (n shown when under 5). "
         "FAILED: the request errored or exceeded gunicorn's 30 s worker timeout, or the raw query "
         f"exceeded {RAW_CAP_S:.0f} s. Targets: p50 {label(sizes[-1])}/{label(sizes[0])} ≤ "
-        f"{FLAT_TARGET} for machines, latest-readings, kpis and the trends; HTTP/raw ≤ "
-        f"{RAW_TARGET:g} for list and detail endpoints. Dashboard rows are served with the "
+        f"{FLAT_TARGET} for machines, latest-readings, kpis, the trends, alarms and "
+        f"alarms/summary; HTTP/raw ≤ {RAW_TARGET:g} for list and detail endpoints (alarms/summary "
+        "counted as a detail). Dashboard rows are served with the "
         "dashboard cache off (DASHBOARD_CACHE_SECONDS=0: every request computes its answer, "
         "as every cache miss does); the rows marked cached come from a second gunicorn per "
         "data set with the default settings (30 s cache in each worker's memory).",
@@ -893,11 +913,7 @@ def report(run: dict) -> tuple[str, dict]:
     if failures:
         lines += ["Failed calls:", "", failures, ""]
     for load in run["loads"]:
-        what = (
-            "the full mix"
-            if not load["excluded"]
-            else ("the mix without " + ", ".join(load["excluded"]) + " (diagnostic)")
-        )
+        what = _load_what(load)
         lines += [
             f"## Load run: {what}",
             "",
@@ -985,7 +1001,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--budget", type=float, default=45.0, help="Seconds per endpoint before cutting rounds."
     )
-    parser.add_argument("--load-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--load-seconds",
+        type=float,
+        default=None,
+        help="Length of the load run (default 60 s; with --only, no load run unless given).",
+    )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument(
         "--machines",
@@ -1007,7 +1028,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="Smoke run: 2k/10k readings, few requests, 5 s load."
     )
+    parser.add_argument(
+        "--only",
+        metavar="NAME[,NAME]",
+        help="Measure only the endpoints whose names contain one of these (e.g. alarms,kpis).",
+    )
     options = parser.parse_args(argv)
+    if options.only is not None:
+        parts = [part.strip() for part in options.only.split(",") if part.strip()]
+        options.only = sorted(
+            {e.name for e in ep.ENDPOINTS if any(part in e.name for part in parts)}
+        )
+        if not options.only:
+            parser.error(f"--only matches no endpoint: {', '.join(e.name for e in ep.ENDPOINTS)}")
+    if options.load_seconds is None:
+        options.load_seconds = 0.0 if options.only else 60.0
     if options.quick:
         options.sizes = "2000,10000"
         options.requests = min(options.requests, 15)
@@ -1061,6 +1096,12 @@ def run(options: argparse.Namespace, procs: Processes, tmp: Path) -> dict:
                     f"readings in {load['index_build_s']:.0f} s"
                 )
             note += ")"
+        alarms = result.get("alarms")
+        if alarms:
+            note += (
+                f"; alarms +{alarms['added']:,} -> {alarms['total']:,} ({alarms['open']} open, "
+                f"{alarms['active']} active) in {alarms['seconds']:.1f} s"
+            )
         note += f"; rollup check {'ok' if not result.get('problems') else 'FAILED'}"
         if result.get("warnings"):
             note += f"; WARNING: {result['warnings'][0]}"
@@ -1093,11 +1134,15 @@ def run(options: argparse.Namespace, procs: Processes, tmp: Path) -> dict:
         )
 
     measure_options = {"rounds": options.requests, "cap_s": RAW_CAP_S}
+    only = set(options.only) if options.only else None
+    selected = only or {e.name for e in ep.ENDPOINTS}
     first_pass = None
     if options.first_pass:
         log(f"first pass at {label(sizes[0])} readings (HTTP vs raw) ...")
         site = site_for(sizes[0], main_servers, MAIN_DB, token)
-        first_pass = measure_sites([site], mongo, budget_s=options.budget, **measure_options)
+        first_pass = measure_sites(
+            [site], mongo, budget_s=options.budget, names=selected, **measure_options
+        )
         site.close()
 
     references = []
@@ -1122,8 +1167,8 @@ def run(options: argparse.Namespace, procs: Processes, tmp: Path) -> dict:
     )
     # /api/stats last, after the load runs: on SecantusDB its dbStats reads every document and
     # cannot be interrupted, so a timed-out call keeps the server busy for minutes.
-    late = {"stats"}
-    early = {e.name for e in ep.ENDPOINTS} - late
+    late = {"stats"} & selected
+    early = selected - late
     side_by_side = measure_sites(
         sites, mongo, budget_s=options.budget, names=early, **measure_options
     )
@@ -1136,10 +1181,17 @@ def run(options: argparse.Namespace, procs: Processes, tmp: Path) -> dict:
         if row[f"http@{sizes[-1]}"].get("error")
         or (row[f"http@{sizes[-1]}"].get("p50") or 0) > 2000
     }
-    slow &= {e.name for e in ep.ENDPOINTS if e.load_weight}  # only what the mix would draw
+    drawn = {e.name for e in ep.ENDPOINTS if e.load_weight} & selected
+    slow &= drawn  # only what the mix would draw
     loads = []
-    for exclude in [slow, set()] if slow else [set()]:
+    mixes = [slow, set()] if slow else [set()]
+    if options.load_seconds <= 0 or not drawn:
+        log("no load run" + (" (--only without --load-seconds)" if only else ""))
+        mixes = []
+    for exclude in mixes:
         what = f"without {', '.join(sorted(exclude))}" if exclude else "full mix"
+        if only:
+            what = f"{', '.join(sorted(drawn))}, {what}"
         log(f"load run ({what}): {options.clients} clients for {options.load_seconds:.0f} s ...")
         load = load_run(
             largest,
@@ -1148,6 +1200,7 @@ def run(options: argparse.Namespace, procs: Processes, tmp: Path) -> dict:
             token=token,
             seed=options.seed,
             exclude=exclude,
+            only=only,
         )
         loads.append(load)
         p50 = "—" if load["p50"] is None else f"{load['p50']:.1f}"
@@ -1184,6 +1237,7 @@ def run(options: argparse.Namespace, procs: Processes, tmp: Path) -> dict:
         "machine": machine,
         "loadavg_end": os.getloadavg(),
         "first_pass": first_pass,
+        "only": options.only,
         "side_by_side": side_by_side,
         "loads": loads,
         "storage": storage,
