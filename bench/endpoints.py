@@ -419,12 +419,12 @@ ALARM_LIST_OMITS = {"history": 0, "comments": 0, "subject": 0, "open_key": 0, "r
 def raw_alarm_page(c: Context) -> list:
     """The first page of /api/alarms (staff, no filter), as selectors.alarms.alarm_page reads it:
     newest first, one more than a page (whether there is a next page), on the (-raised_at,
-    -_id) index in time windows walking back from now (an hour, then 8x wider each time) until
+    -_id) index in time windows walking back from now (a day, then 2x wider each time) until
     the page is full, so no query sorts all of history (SecantusDB sorts a range before a
     limit)."""
     page: list = []
-    edge, width, bound = utcnow(), dt.timedelta(hours=1), {"$lte": ALARM_TIME_MAX}
-    for _ in range(8):  # back to 2^21 hours (239 years), then the rest of time
+    edge, width, bound = utcnow(), dt.timedelta(days=1), {"$lte": ALARM_TIME_MAX}
+    for _ in range(16):  # back to 2^16 days (179 years), then the rest of time
         if len(page) > PAGE:
             return page
         query = {"raised_at": {"$gte": edge - width, **bound}}
@@ -433,7 +433,7 @@ def raw_alarm_page(c: Context) -> list:
             .sort([("raised_at", -1), ("_id", -1)])
             .limit(PAGE + 1 - len(page))
         )
-        edge, width, bound = edge - width, width * 8, {"$lt": edge - width}
+        edge, width, bound = edge - width, width * 2, {"$lt": edge - width}
     rest = {"raised_at": {"$gte": ALARM_TIME_MIN, **bound}}
     page += (
         c.db.alarms.find(rest, ALARM_LIST_OMITS)
@@ -640,7 +640,7 @@ ENDPOINTS: list[Endpoint] = [
              None, "dashboard", flat=True, cached=True, note="cache on (as deployed): hits"),
     Endpoint("alarms", lambda c: "/api/alarms", raw_alarm_page, check_alarm_page, "list",
              flat=True, load_weight=1,
-             note="alarms (-raised_at, -id) by windows back from now, sort, limit 51"),
+             note="alarms (-raised_at, -id) by windows 1, 2, 4.. days back, limit 51"),
     Endpoint("alarms/summary", lambda c: "/api/alarms/summary", raw_alarm_summary,
              check_alarm_summary, "detail", flat=True, load_weight=1,
              note="alarms closed=false $group (severity, state, ack)"),

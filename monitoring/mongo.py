@@ -174,19 +174,27 @@ class Documents:
         return list(cursor.limit(stop - skip) if stop is not None else cursor)
 
 
-def page_windows(*, low: dt.datetime, high: dt.datetime, newer: bool) -> Iterable[dict]:
+def page_windows(
+    *,
+    low: dt.datetime,
+    high: dt.datetime,
+    newer: bool,
+    first: dt.timedelta = PAGE_WINDOW,
+    growth: int = PAGE_WINDOW_GROWTH,
+) -> Iterable[dict]:
     """Disjoint timestamp ranges covering [low, high], from the walk's starting edge outwards.
 
-    An hour past the starting point, then 8 hours, 64, ...; walking back from a bound later
-    than now, the first window also holds everything after now (readings stamped ahead of the
-    clock). About ten windows reach from now back to the year 1.
+    ``first`` past the starting point (an hour), then ``growth`` times wider each time (8 hours,
+    64, ...); walking back from a bound later than now, the first window also holds everything
+    after now (readings stamped ahead of the clock). About ten windows reach from now back to
+    the year 1 (twenty for alarms' day-wide, doubling windows).
     """
-    width = PAGE_WINDOW
+    width = first
     if newer:
         edge = low
         while high - edge > width:
             yield {"$gte": edge, "$lt": edge + width}
-            edge, width = edge + width, width * PAGE_WINDOW_GROWTH
+            edge, width = edge + width, width * growth
         yield {"$gte": edge, "$lte": high}
         return
     edge, bound = high, {"$lte": high}
@@ -195,7 +203,7 @@ def page_windows(*, low: dt.datetime, high: dt.datetime, newer: bool) -> Iterabl
         edge = max(low, now)
     while edge - low > width:
         yield {"$gte": edge - width, **bound}
-        edge, width, bound = edge - width, width * PAGE_WINDOW_GROWTH, {"$lt": edge - width}
+        edge, width, bound = edge - width, width * growth, {"$lt": edge - width}
     yield {"$gte": low, **bound}
 
 
@@ -210,15 +218,20 @@ def windowed_page(
     index_keys: Sequence[str],
     limit: int,
     tail: Sequence[dict] = (),
+    windows: tuple[dt.timedelta, int] = (PAGE_WINDOW, PAGE_WINDOW_GROWTH),
 ) -> list[dict]:
     """Up to ``limit`` documents with ``field`` in [low, high] meeting ``conditions``, newest
     first (oldest first with ``newer``), ties by id: one index-led query per
     :func:`page_windows` window until the page is full, so no query sorts more than a window
-    (SecantusDB sorts every match of a range before a limit). ``tail``: stages after the limit.
+    (SecantusDB sorts every match of a range before a limit). ``tail``: stages after the limit;
+    ``windows``: the first window's width and how much wider each next one is (sparse
+    collections such as alarms start wider and grow slower, so the last window holds at most
+    about twice a page).
     """
     direction = 1 if newer else -1
     page: list[dict] = []
-    for window in page_windows(low=low, high=high, newer=newer):
+    first, growth = windows
+    for window in page_windows(low=low, high=high, newer=newer, first=first, growth=growth):
         page += aggregate(model, [
             *index_led_stages(field, window, conditions, index_keys),
             {"$sort": {field: direction, "_id": direction}},

@@ -22,6 +22,9 @@ from monitoring.mongo import (
 from monitoring.scope import Scope
 
 ALARM_INDEX_KEYS = ("customer",)
+#: Alarms are sparse (a few a day per plant): page windows of a day, then 2, 4, 8, ... days
+#: (measured on SecantusDB: the first page as fast at 72 days of alarms as at 7).
+SPARSE_WINDOWS = (dt.timedelta(days=1), 2)
 
 
 def _conditions(scope: Scope, filters: dict) -> dict[str, Any]:
