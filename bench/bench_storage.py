@@ -1,9 +1,10 @@
 """Raw-data storage: a spectrum vs a waveform per reading, and apply_retention over a year.
 
     .venv/bin/python bench/bench_storage.py [--records 200] [--bearings 96] [--per-day 12]
-        [--days 365] [--rounds 30] [--control-rounds 10] [--skip-records]
+        [--days 365] [--rounds 30] [--control-rounds 10] [--stats-rounds 3] [--timeout 120]
+        [--skip-records]
 
-One command, on a throwaway embedded database (the servers and gunicorns of bench/run.py's
+One command, on a throwaway embedded database (the database and gunicorns of bench/run.py's
 ``Processes``, stopped on exit), prints:
 
 1. storage per reading (collStats: average document, index and storage bytes per document) of
@@ -14,13 +15,16 @@ One command, on a throwaway embedded database (the servers and gunicorns of benc
    a real-size waveform, and two readings per bearing pinned (the evidence tier). The year is
    generated ONCE into ``bench_before`` and copied to ``bench_after`` (same server, raw BSON,
    the same indexes); two gunicorns with the production settings (dashboard cache off: every
-   request computes) serve the two copies. First ``--control-rounds`` of the dashboards on both
-   untouched copies (A/A: what the copy and the machine's noise alone do to the ratio); then
+   request computes; worker timeout ``--timeout``, every call over the default 30 s reported)
+   serve the two copies. First ``--control-rounds`` of the dashboards on both untouched copies
+   (A/A: what the copy and the machine's noise alone do to the ratio); then
    ``manage.py apply_retention`` runs on the AFTER copy only (timed; its RetentionRun gives
-   the service's own time), the waveforms per tier are read from ``/api/stats`` before and
-   after, and the dashboards (KPIs, hourly and status trends, a machine's daily and hourly time
-   series, ``/api/stats``) are requested through httpx alternately before/after, round by
-   round, for ``--rounds``: p50 after/before per endpoint against ``--target`` (1.1).
+   the service's own time), with the waveforms and stored bytes per tier before and after (the
+   ``$group`` of ``/api/stats``' retention section); then the dashboards (KPIs, hourly and
+   status trends, a machine's daily and hourly time series) are requested through httpx
+   alternately before/after, round by round, for ``--rounds`` (answers compared once), and
+   ``/api/stats`` last for ``--stats-rounds``: p50 after/before per endpoint against
+   ``--target`` (1.1).
 """
 
 from __future__ import annotations
