@@ -424,24 +424,16 @@ def raw_alarm_page(c: Context) -> list:
     limit)."""
     page: list = []
     edge, width, bound = utcnow(), dt.timedelta(days=1), {"$lte": ALARM_TIME_MAX}
-    for _ in range(16):  # back to 2^16 days (179 years), then the rest of time
+    for step in range(17):  # 16 windows back to 2^16 days (179 years), then the rest of time
         if len(page) > PAGE:
-            return page
-        query = {"raised_at": {"$gte": edge - width, **bound}}
+            break
+        low = edge - width if step < 16 else ALARM_TIME_MIN
         page += (
-            c.db.alarms.find(query, ALARM_LIST_OMITS)
+            c.db.alarms.find({"raised_at": {"$gte": low, **bound}}, ALARM_LIST_OMITS)
             .sort([("raised_at", -1), ("_id", -1)])
             .limit(PAGE + 1 - len(page))
         )
-        edge, width, bound = edge - width, width * 2, {"$lt": edge - width}
-    rest = {"raised_at": {"$gte": ALARM_TIME_MIN, **bound}}
-    page += (
-        c.db.alarms.find(rest, ALARM_LIST_OMITS)
-        .sort([("raised_at", -1), ("_id", -1)])
-        .limit(PAGE + 1 - len(page))
-        if len(page) <= PAGE
-        else []
-    )
+        edge, width, bound = low, width * 2, {"$lt": low}
     return page
 
 

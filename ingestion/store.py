@@ -28,7 +28,7 @@ from ingestion.lock import Heartbeat
 from ingestion.pipeline import RunCounters
 from monitoring.alarms.services import alarms_evaluate
 from monitoring.models import IngestionRun, Reading, Waveform
-from monitoring.mongo import collection
+from monitoring.mongo import collection, in_transaction
 from monitoring.services import (
     RollupDelta,
     data_version_bump,
@@ -133,12 +133,11 @@ def batch_store(
         new[:] = batch.upserted(session)
         batch.derived(new, session, delta=None)
 
-    with collection(Reading).database.client.start_session() as session:
-        try:
-            session.with_transaction(fast)
-        except (DuplicateKeyError, BulkWriteError) as exc:
-            logger.info("batch collided with stored readings (%s); redoing it with upserts", exc)
-            session.with_transaction(careful)
+    try:
+        in_transaction(fast)
+    except (DuplicateKeyError, BulkWriteError) as exc:
+        logger.info("batch collided with stored readings (%s); redoing it with upserts", exc)
+        in_transaction(careful)
     alarms_evaluate(readings=new)  # after the commit: alarms only ever cite stored readings
     return len(new)
 

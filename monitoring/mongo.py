@@ -42,6 +42,13 @@ def collection(model):
     return connection.get_collection(model._meta.db_table)
 
 
+def in_transaction(work) -> None:
+    """Run ``work(session)`` in one transaction (retried by the driver on transient errors)."""
+    client = connection.get_collection("data_versions").database.client  # the pymongo client
+    with client.start_session() as session:
+        session.with_transaction(work)
+
+
 def aggregate(model, pipeline: list[dict]) -> list[dict]:
     """Run a pipeline on a model's collection and return every row."""
     return list(collection(model).aggregate(pipeline))

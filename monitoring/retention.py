@@ -35,7 +35,7 @@ from monitoring.models import (
     Spectrum,
     Waveform,
 )
-from monitoring.mongo import collection, utc
+from monitoring.mongo import collection, in_transaction, utc
 from monitoring.services import waveform_tier_name, waveform_tiers_add, waveform_tiers_recount
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def reading_pin(*, reading_ids: list, pinned: bool = True) -> int:
                 changes = {"evidence": (-moved, -size), "raw": (moved, size)}
                 waveform_tiers_add(changes=changes, session=session)
 
-        _transaction(back_to_raw)
+        in_transaction(back_to_raw)
         _rewind_before(reading_ids)
     return result.modified_count
 
@@ -213,12 +213,6 @@ def _moves(plan: DayPlan, ids: list, to: str) -> dict[str, tuple[int, int]]:
     return {name: (n, b) for name, (n, b) in changes.items()}
 
 
-def _transaction(work: Callable) -> None:
-    """Run ``work(session)`` in one transaction."""
-    with collection(Waveform).database.client.start_session() as session:
-        session.with_transaction(work)
-
-
 def _plan_apply(plan: DayPlan, *, batch_size: int, check: Callable[[], None]) -> None:
     """Mark the day's survivors, then delete the rest in bounded batches; each batch moves the
     tier totals in the same transaction."""
@@ -232,7 +226,7 @@ def _plan_apply(plan: DayPlan, *, batch_size: int, check: Callable[[], None]) ->
                                       session=session)  # fmt: skip
                 waveform_tiers_add(changes=_moves(plan, chunk, tier), session=session)
 
-            _transaction(mark)
+            in_transaction(mark)
     for start in range(0, len(plan.remove), batch_size):
         check()
         chunk = plan.remove[start : start + batch_size]
@@ -242,7 +236,7 @@ def _plan_apply(plan: DayPlan, *, batch_size: int, check: Callable[[], None]) ->
             collection(Spectrum).delete_many({"reading_id": {"$in": chunk}}, session=session)
             waveform_tiers_add(changes=_moves(plan, chunk, DELETED), session=session)
 
-        _transaction(remove)
+        in_transaction(remove)
 
 
 def retention_start() -> dt.datetime | None:
