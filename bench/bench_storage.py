@@ -137,7 +137,7 @@ def plant_load(*, bearings: int, per_day: int, days: int, end: dt.datetime) -> d
     fleet = datagen.fleet_create(machines=bearings // 4, bearings_per_machine=4, seed=7)
     rng = np.random.default_rng(7)
     pool = [
-        Waveform.pack(np.rint(rng.normal(0, 6000, 4096)).astype("<i2").tobytes())
+        np.rint(rng.normal(0, 6000, 4096)).astype("<i2").tobytes()
         for _ in range(WAVEFORM_POOL)
     ]
     readings_coll, waveforms_coll = collection(Reading), collection(Waveform)
@@ -157,7 +157,7 @@ def plant_load(*, bearings: int, per_day: int, days: int, end: dt.datetime) -> d
             total += 1
             docs.append({
                 "_id": r["_id"], "reading_id": r["_id"], "sample_rate_hz": 5120.0,
-                "n_samples": 4096, "encoding": "int16", "scale": 3e-5, "compression": "zlib",
+                "n_samples": 4096, "encoding": "int16", "scale": 3e-5, "compression": "none",
                 "data": Binary(data), "stored_bytes": len(data), "tier": None,
             })  # fmt: skip
             latest.setdefault(r["bearing_id"], r)

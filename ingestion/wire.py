@@ -57,14 +57,27 @@ def decode_waveform(
     n_samples: int | None = None,
 ) -> np.ndarray:
     """Decode a vendor waveform (base64 int16 x scale, or float32) into float64 samples in g."""
+    return waveform_samples(
+        waveform_bytes(data_b64), encoding=encoding, scale=scale, n_samples=n_samples
+    )
+
+
+def waveform_bytes(data_b64: str) -> bytes:
+    """The sample bytes of a vendor waveform's base64 data (ValueError if not base64)."""
+    try:
+        return base64.b64decode(data_b64, validate=True)
+    except (binascii.Error, TypeError, ValueError) as exc:
+        raise ValueError(f"waveform data is not valid base64: {exc}") from None
+
+
+def waveform_samples(
+    raw: bytes, *, encoding: str, scale: float | None, n_samples: int | None = None
+) -> np.ndarray:
+    """Float64 samples in g of a vendor waveform's sample bytes (int16 x scale, or float32)."""
     dtype = WAVEFORM_ENCODINGS.get(encoding)
     if dtype is None:
         expected = ", ".join(sorted(WAVEFORM_ENCODINGS))
         raise ValueError(f"unsupported waveform encoding {encoding!r}; expected one of {expected}")
-    try:
-        raw = base64.b64decode(data_b64, validate=True)
-    except (binascii.Error, TypeError, ValueError) as exc:
-        raise ValueError(f"waveform data is not valid base64: {exc}") from None
     if len(raw) % dtype.itemsize:
         raise ValueError(
             f"{encoding} waveform payload of {len(raw)} bytes is not a multiple of {dtype.itemsize}"

@@ -343,11 +343,13 @@ class Spectrum(models.Model):
 
 
 class Waveform(models.Model):
-    """A reading's raw acceleration waveform as the vendor sent it, zlib-compressed (lossless).
+    """A reading's raw acceleration waveform as the vendor sent it (lossless).
 
     ``data`` holds the vendor's little-endian samples (int16 counts x ``scale`` g, or float32 g,
-    times ``scale`` when one was sent) compressed with zlib; decoding repeats the ingestion's
-    arithmetic exactly, so spectra derived from it equal those computed at ingestion.
+    times ``scale`` when one was sent), as sent (``compression`` "none", what ingestion
+    writes: the storage engine compresses blocks) or zlib-packed (waveforms stored before);
+    decoding repeats the ingestion's arithmetic exactly, so spectra derived from it equal those
+    computed at ingestion.
     """
 
     class Encoding(models.TextChoices):
@@ -358,6 +360,10 @@ class Waveform(models.Model):
         DAILY = "daily", "Kept past the raw window: one per bearing and day"
         EVIDENCE = "evidence", "Kept past the raw window: evidence (pinned, alarms)"
 
+    class Compression(models.TextChoices):
+        NONE = "none", "The samples as sent"
+        ZLIB = "zlib", "zlib of the samples (waveforms stored before December 2026)"
+
     DTYPES = {"int16": np.dtype("<i2"), "float32": np.dtype("<f4")}
 
     reading = models.OneToOneField(Reading, on_delete=models.CASCADE, related_name="waveform")
@@ -367,8 +373,10 @@ class Waveform(models.Model):
     scale = models.FloatField(
         null=True, blank=True, help_text="g per count (int16); a factor on float32 if sent."
     )
-    compression = models.CharField(max_length=10, default="zlib")
-    data = models.BinaryField(help_text="zlib of the little-endian samples as the vendor sent.")
+    compression = models.CharField(
+        max_length=10, choices=Compression.choices, default=Compression.NONE
+    )
+    data = models.BinaryField(help_text="The little-endian samples as the vendor sent them.")
     stored_bytes = models.PositiveIntegerField(default=0, help_text="Size of data (bytes).")
     # Null inside the raw window; set by retention on the waveforms it keeps beyond it.
     tier = models.CharField(max_length=10, choices=Tier.choices, null=True, blank=True)
@@ -381,18 +389,18 @@ class Waveform(models.Model):
     def __str__(self) -> str:
         return f"waveform of {self.reading_id}"
 
-    @staticmethod
-    def pack(raw: bytes) -> bytes:
-        """The stored form of the vendor's sample bytes."""
-        return zlib.compress(bytes(raw), 6)
-
     @classmethod
     def raw_samples(cls, doc: Mapping) -> bytes:
         """The vendor's sample bytes of a stored document (ValueError if corrupt)."""
-        try:
-            raw = zlib.decompress(bytes(doc.get("data") or b""))
-        except zlib.error as exc:
-            raise ValueError(f"waveform data does not decompress: {exc}") from None
+        raw = bytes(doc.get("data") or b"")
+        compression = doc.get("compression") or cls.Compression.NONE
+        if compression == cls.Compression.ZLIB:
+            try:
+                raw = zlib.decompress(raw)
+            except zlib.error as exc:
+                raise ValueError(f"waveform data does not decompress: {exc}") from None
+        elif compression != cls.Compression.NONE:
+            raise ValueError(f"unknown waveform compression {compression!r}")
         dtype = cls.DTYPES.get(doc.get("encoding"))
         if dtype is None or len(raw) % dtype.itemsize:
             raise ValueError(f"waveform of {len(raw)} bytes is not {doc.get('encoding')!r}")

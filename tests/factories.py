@@ -105,7 +105,7 @@ def waveform_counts(n: int = 4096, sample_rate_hz: float = 5120.0, seed: int = 7
 
 
 class WaveformFactory(factory.django.DjangoModelFactory):
-    """A reading's raw waveform: int16 counts (``waveform_counts``) x 3e-5 g, zlib-packed."""
+    """A reading's raw waveform: int16 counts (``waveform_counts``) x 3e-5 g, as sent."""
 
     class Meta:
         model = Waveform
@@ -115,8 +115,8 @@ class WaveformFactory(factory.django.DjangoModelFactory):
     n_samples = 4096
     encoding = "int16"
     scale = 3e-5
-    compression = "zlib"
-    data = factory.LazyFunction(lambda: Waveform.pack(waveform_counts().tobytes()))
+    compression = "none"
+    data = factory.LazyFunction(lambda: waveform_counts().tobytes())
     stored_bytes = factory.LazyAttribute(lambda o: len(o.data))
 
     @classmethod

@@ -1,8 +1,9 @@
 """Everything stored for one reading, computed from its acceleration waveform in one pass.
 
 Ingestion calls this once per vendor record, so it checks the waveform once and shares work:
-one rfft feeds the Hann spectrum, one (of the record and its reflection) the velocity
-integration, and the envelope, when asked for, band-passes its own tapered copy. A quarter of
+one rfft feeds the Hann spectrum (left out by ingestion), one (of the record and its
+reflection) the velocity integration, and the envelope, when asked for, band-passes its own
+tapered copy. A quarter of
 a millisecond for 4,096 samples, half with the envelope (bench/bench_signal.py).
 """
 
@@ -30,6 +31,18 @@ def _band(fs: float, running_speed_hz: float | None, f_lo: float | None, f_hi: f
     return band_within_nyquist(nominal, sample_rate_hz=fs)
 
 
+def _spectrum(x: np.ndarray, fs: float, peak_count: int, running_speed_hz: float | None) -> dict:
+    """The Hann amplitude spectrum of a checked record and its largest peaks."""
+    n = x.size
+    amps = hann_amplitudes(np.fft.rfft(x), n)
+    resolution = fs / n
+    freqs = np.arange(amps.size, dtype=np.float64) * resolution
+    return {
+        "spectrum": {"resolution_hz": resolution, "n_lines": int(amps.size), "amplitudes": amps},
+        "peaks": spectrum_peaks(freqs, amps, count=peak_count, running_speed_hz=running_speed_hz),
+    }
+
+
 def compute_measurement(
     samples_g: np.ndarray,
     sample_rate_hz: float,
@@ -42,6 +55,7 @@ def compute_measurement(
     f_hi: float | None = None,
     fault_frequencies: Mapping[str, float] | None = None,
     with_envelope: bool = False,
+    with_spectrum: bool = True,
 ) -> dict[str, Any]:
     """Compute everything stored for one reading from its acceleration waveform in g.
 
@@ -55,6 +69,8 @@ def compute_measurement(
     "zone": "A".."D", "zone_standard": "ISO 20816-3:2022", "envelope": envelope_analysis's
     result (defect matches for `fault_frequencies`) with `with_envelope`, else None}. The
     envelope is opt-in: it costs about as much again as the rest (bench/bench_signal.py).
+    Without `with_spectrum` (ingestion, which stores the waveform instead), "spectrum" is None
+    and "peaks" empty.
     Raises ValueError (with a reason worth recording) for empty, non-finite or flat waveforms.
     """
     x = checked_waveform(samples_g, "acceleration")
@@ -65,10 +81,6 @@ def compute_measurement(
         raise ValueError(
             f"acceleration waveform has no content in the {band.f_lo:g}-{band.f_hi:g} Hz band"
         )
-    n = x.size
-    amps = hann_amplitudes(np.fft.rfft(x), n)
-    resolution = fs / n
-    freqs = np.arange(amps.size, dtype=np.float64) * resolution
     zone = evaluation_zone(velocity["rms"], group=group, foundation=foundation)
     envelope = None
     if with_envelope:
@@ -78,8 +90,7 @@ def compute_measurement(
         "velocity": velocity,
         "velocity_band_hz": band.hz,
         "band_limited": band.band_limited,
-        "spectrum": {"resolution_hz": resolution, "n_lines": int(amps.size), "amplitudes": amps},
-        "peaks": spectrum_peaks(freqs, amps, count=peak_count, running_speed_hz=running_speed_hz),
+        **(_spectrum(x, fs, peak_count, running_speed_hz) if with_spectrum else {"spectrum": None, "peaks": []}),
         "status": zone["status"],
         "zone": zone["zone"],
         "zone_standard": zone["standard"],

@@ -99,3 +99,21 @@ def test_measurement_names_the_zone_standard_and_carries_the_envelope() -> None:
     # The keys ingestion stores are still there.
     for key in ("acceleration", "velocity", "spectrum", "peaks", "status"):
         assert key in m
+
+
+def test_measurement_without_the_spectrum_changes_nothing_else() -> None:
+    """Ingestion leaves the spectrum out (it stores the waveform): every other value is equal."""
+    x = np.random.default_rng(5).normal(0.0, 0.05, N)
+    faults = {"bpfo": 89.3}
+    full = compute_measurement(
+        x, FS, group=2, foundation="rigid", fault_frequencies=faults, with_envelope=True
+    )
+    lean = compute_measurement(
+        x, FS, group=2, foundation="rigid", fault_frequencies=faults, with_envelope=True,
+        with_spectrum=False,
+    )  # fmt: skip
+    assert full["spectrum"]["n_lines"] == N // 2 + 1 and full["peaks"]
+    assert lean["spectrum"] is None and lean["peaks"] == []
+    for key in ("acceleration", "velocity", "status", "zone", "velocity_band_hz"):
+        assert lean[key] == full[key]
+    assert lean["envelope"]["defects"] == full["envelope"]["defects"]
