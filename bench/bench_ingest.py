@@ -235,7 +235,9 @@ def _signal_costs(n: int, fs: float) -> dict[str, float]:
     return {
         "acceleration indicators": median_us(lambda: acceleration_indicators(x), runs),
         "velocity (ISO band, leak-free)": median_us(lambda: band_velocity(x, fs), runs),
-        "spectrum (Hann; /fft, on demand, not ingestion)": median_us(lambda: amplitude_spectrum(x, fs), runs),
+        "spectrum (Hann; /fft, on demand, not ingestion)": median_us(
+            lambda: amplitude_spectrum(x, fs), runs
+        ),
         "envelope (4 defects)": median_us(
             lambda: envelope_analysis(x, fs, fault_frequencies=faults), runs
         ),

@@ -137,8 +137,7 @@ def plant_load(*, bearings: int, per_day: int, days: int, end: dt.datetime) -> d
     fleet = datagen.fleet_create(machines=bearings // 4, bearings_per_machine=4, seed=7)
     rng = np.random.default_rng(7)
     pool = [
-        np.rint(rng.normal(0, 6000, 4096)).astype("<i2").tobytes()
-        for _ in range(WAVEFORM_POOL)
+        np.rint(rng.normal(0, 6000, 4096)).astype("<i2").tobytes() for _ in range(WAVEFORM_POOL)
     ]
     readings_coll, waveforms_coll = collection(Reading), collection(Waveform)
     # The bench-only bulk-load shortcut (datagen.secondary_indexes_drop): restored below.

@@ -2,10 +2,10 @@
 
 Ingestion calls :func:`alarms_evaluate` once per committed batch. A batch costs a handful of
 queries whatever its size: the bearings' baselines (evaluation state), their machines, the
-rule overrides and their active alarms, one bulk write of the state, and one write per
-lifecycle step (rare). Readings are evaluated per bearing in capture order; a reading older
-than one already evaluated, or captured more than 7 days before it arrived, is stored but
-raises nothing.
+rule overrides and their active alarms, the hourly rollups of the bearings due a trend check,
+one bulk write of the state, and one write per lifecycle step (rare). Readings are evaluated
+per bearing in capture order; a reading older than one already evaluated, or captured more
+than 7 days before it arrived, is stored but raises nothing.
 """
 
 from __future__ import annotations
@@ -77,11 +77,16 @@ class _BearingEvaluation:
         self.limits = _limits(machine)
         self.signals: list[Signal] = []
         self.worst: dict[str, Signal] = {}  # subject -> its batch's worst value, same severity
+        self._rules: dict[str, tuple] = {}
 
     def rule(self, rule_type: str):
-        return rules_resolve(
-            rule_type, machine=self.machine, bearing_id=self.bearing_id, overrides=self.overrides
-        )
+        """The bearing's rule of a type (resolved once per batch: rules do not change in one)."""
+        if rule_type not in self._rules:
+            self._rules[rule_type] = rules_resolve(
+                rule_type, machine=self.machine, bearing_id=self.bearing_id,
+                overrides=self.overrides,
+            )  # fmt: skip
+        return self._rules[rule_type]
 
     def owner(self) -> dict:
         m = self.machine
@@ -90,20 +95,27 @@ class _BearingEvaluation:
 
     def emit(self, rule_type: str, rule_key: str, rule_id: str, severity, reading, *,
              value=None, evidence: Mapping) -> None:  # fmt: skip
-        """Queue a verdict when it changes something (a raise, a move, a clear, a worse value)."""
+        """Queue a verdict when it changes something (a raise, a move, a clear, a worse value).
+
+        The evidence gets the reading's time ("at") only here, for a verdict that is queued:
+        most readings of a healthy bearing change nothing, and every reading is evaluated.
+        """
         subject = subject_key(self.bearing_id, rule_key)
         current = self.active.get(subject)
         if severity is None and current is None:
             return
-        signal = Signal(
-            subject=subject, rule_type=rule_type, rule_id=rule_id, severity=severity,
-            at=utc(reading["timestamp"]), owner=self.owner(), evidence=evidence,
-            reading_id=reading["_id"], value=value,
-        )  # fmt: skip
-        if severity is not None and current is not None and severity == current["severity"]:
+        same = severity is not None and current is not None and severity == current["severity"]
+        if same:
             worst = current.get("worst_value")
             if value is None or (worst is not None and value <= worst):
                 return
+        signal = Signal(
+            subject=subject, rule_type=rule_type, rule_id=rule_id, severity=severity,
+            at=utc(reading["timestamp"]), owner=self.owner(),
+            evidence={**evidence, "at": iso(reading["timestamp"])},
+            reading_id=reading["_id"], value=value,
+        )  # fmt: skip
+        if same:
             # Only a worse value: one write per subject and batch, with the batch's worst.
             self.worst[subject] = signal
         else:
@@ -137,8 +149,7 @@ class _BearingEvaluation:
         )
         severity = decision.severity if enabled else None
         evidence = {"value": value, "threshold": decision.threshold, "zone": decision.zone,
-                    "unit": "mm/s", "indicator": VELOCITY,
-                    "at": iso(reading["timestamp"])}  # fmt: skip
+                    "unit": "mm/s", "indicator": VELOCITY}  # fmt: skip
         self.emit(rules.ZONE, rules.ZONE, rule_id, severity, reading, value=value,
                   evidence=evidence)  # fmt: skip
 
@@ -160,8 +171,7 @@ class _BearingEvaluation:
             else:
                 severity, threshold = rules.ratio_severity(value, base, params)
             evidence = {"value": value, "threshold": threshold, "baseline": base,
-                        "indicator": name, "unit": indicators.BY_NAME[name].unit,
-                        "at": iso(reading["timestamp"])}  # fmt: skip
+                        "indicator": name, "unit": indicators.BY_NAME[name].unit}  # fmt: skip
             self.emit(rules.BASELINE, f"{rules.BASELINE}:{name}", rule_id,
                       severity if enabled else None, reading, value=value,
                       evidence=evidence)  # fmt: skip
@@ -177,38 +187,47 @@ class _BearingEvaluation:
             self.state["values"] = {n: rules.baseline_median(v) for n, v in samples.items()}
             self.state["established_at"] = reading["timestamp"]
 
-    def trend(self, latest: Mapping) -> None:
-        """At most every few hours: project velocity RMS onto the C/D boundary."""
-        rule_id, params, enabled = self.rule(rules.TREND)
+    def trend_window(self, latest: Mapping) -> tuple[dt.datetime, dt.datetime] | None:
+        """The (since, until) hours the trend rule reads now; None when not due (it runs at
+        most every few hours of capture time)."""
+        _rule_id, params, _enabled = self.rule(rules.TREND)
         at = utc(latest["timestamp"])
         checked = utc(self.state.get("trend_checked_at"))
         if checked is not None and at - checked < dt.timedelta(hours=params["every_hours"]):
-            return
+            return None
         self.state["trend_checked_at"] = at
-        points = _hourly_velocity(
-            self.bearing_id, since=at - dt.timedelta(days=params["window_days"]), until=at
-        )
+        return at - dt.timedelta(days=params["window_days"]), at
+
+    def trend(self, latest: Mapping, points: list) -> None:
+        """Project velocity RMS ((hour, mean) points of the window) onto the C/D boundary."""
+        rule_id, params, enabled = self.rule(rules.TREND)
         limit = self.limits[2]
+        at = utc(latest["timestamp"])
         crossing = rules.trend_crossing(points, limit=limit, now=at, params=params)
         severity = rules.WARNING if crossing is not None and enabled else None
         evidence = {"indicator": VELOCITY, "threshold": limit, "unit": "mm/s",
-                    "projected_at": iso(crossing), "points": len(points),
-                    "at": iso(latest["timestamp"])}  # fmt: skip
+                    "projected_at": iso(crossing), "points": len(points)}  # fmt: skip
         self.emit(rules.TREND, rules.TREND, rule_id, severity, latest, evidence=evidence)
 
 
-def _hourly_velocity(bearing_id, *, since: dt.datetime, until: dt.datetime) -> list:
-    """(hour, mean velocity RMS) of a bearing from its hourly rollups, oldest first."""
+def _hourly_velocity(windows: Mapping) -> dict:
+    """(hour, mean velocity RMS) of each bearing in its (since, until) window, oldest first,
+    from the hourly rollups: one query for every bearing of a batch."""
+    points: dict = {bearing_id: [] for bearing_id in windows}
+    if not windows:
+        return points
     docs = collection(BearingHourlyRollup).find(
-        {"bearing_id": bearing_id, "hour": {"$gte": since, "$lte": until}},
-        {"hour": 1, "velocity_rms": 1},
-    )
-    points = []
+        {"bearing_id": {"$in": list(windows)},
+         "hour": {"$gte": min(w[0] for w in windows.values()),
+                  "$lte": max(w[1] for w in windows.values())}},
+        {"bearing_id": 1, "hour": 1, "velocity_rms": 1},
+    )  # fmt: skip
     for doc in docs:
-        agg = doc.get("velocity_rms") or {}
-        if agg.get("count"):
-            points.append((utc(doc["hour"]), agg["sum"] / agg["count"]))
-    return sorted(points)
+        since, until = windows[doc["bearing_id"]]
+        hour, agg = utc(doc["hour"]), doc.get("velocity_rms") or {}
+        if since <= hour <= until and agg.get("count"):
+            points[doc["bearing_id"]].append((hour, agg["sum"] / agg["count"]))
+    return {bearing_id: sorted(p) for bearing_id, p in points.items()}
 
 
 def _evaluable(readings: Iterable[Mapping], now: dt.datetime) -> dict:
@@ -248,7 +267,7 @@ def alarms_evaluate(*, readings: list[dict], now: dt.datetime | None = None) -> 
     )}  # fmt: skip
     overrides = list(collection(AlarmRule).find({}))
     active = _active_alarms(bearing_ids)
-    signals: list[Signal] = []
+    evaluations: list[tuple[_BearingEvaluation, dict]] = []
     writes = []
     for bearing_id, group in groups.items():
         state = {k: v for k, v in states.get(bearing_id, {}).items() if k in STATE_FIELDS}
@@ -261,14 +280,30 @@ def alarms_evaluate(*, readings: list[dict], now: dt.datetime | None = None) -> 
                                         active=active, overrides=overrides, now=now)  # fmt: skip
         for reading in fresh:
             evaluation.reading(reading)
-        evaluation.trend(fresh[-1])
-        signals += [*evaluation.signals, *evaluation.worst.values()]
+        evaluations.append((evaluation, fresh[-1]))
         # An upsert costs ~4x an update on SecantusDB: only a bearing's first batch needs one.
         writes.append(UpdateOne({"bearing_id": bearing_id}, {"$set": state},
                                 upsert=bearing_id not in states))  # fmt: skip
+    signals = _trends_and_signals(evaluations)
     if writes:
         collection(Baseline).bulk_write(writes, ordered=False)
     return _apply(signals)
+
+
+def _trends_and_signals(evaluations: list[tuple[_BearingEvaluation, dict]]) -> list[Signal]:
+    """Run the trend rule where due (one rollup query for all), then collect every verdict."""
+    windows = {}
+    for evaluation, latest in evaluations:
+        window = evaluation.trend_window(latest)
+        if window is not None:
+            windows[evaluation.bearing_id] = window
+    points = _hourly_velocity(windows)
+    signals: list[Signal] = []
+    for evaluation, latest in evaluations:
+        if evaluation.bearing_id in points:
+            evaluation.trend(latest, points[evaluation.bearing_id])
+        signals += [*evaluation.signals, *evaluation.worst.values()]
+    return signals
 
 
 def alarms_catch_up(*, now: dt.datetime | None = None) -> list[Change]:

@@ -82,6 +82,11 @@ def compute_measurement(
             f"acceleration waveform has no content in the {band.f_lo:g}-{band.f_hi:g} Hz band"
         )
     zone = evaluation_zone(velocity["rms"], group=group, foundation=foundation)
+    spectrum = (
+        _spectrum(x, fs, peak_count, running_speed_hz)
+        if with_spectrum
+        else {"spectrum": None, "peaks": []}
+    )
     envelope = None
     if with_envelope:
         envelope = envelope_of_centred(x, fs, envelope_band(fs), fault_frequencies or {})
@@ -90,7 +95,7 @@ def compute_measurement(
         "velocity": velocity,
         "velocity_band_hz": band.hz,
         "band_limited": band.band_limited,
-        **(_spectrum(x, fs, peak_count, running_speed_hz) if with_spectrum else {"spectrum": None, "peaks": []}),
+        **spectrum,
         "status": zone["status"],
         "zone": zone["zone"],
         "zone_standard": zone["standard"],
