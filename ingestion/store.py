@@ -28,7 +28,7 @@ from ingestion.lock import Heartbeat
 from ingestion.pipeline import RunCounters
 from monitoring.alarms.services import alarms_evaluate
 from monitoring.models import IngestionRun, Reading, Waveform
-from monitoring.mongo import collection, in_transaction
+from monitoring.mongo import bulk_collection, collection, in_transaction
 from monitoring.services import (
     RollupDelta,
     data_version_bump,
@@ -40,7 +40,7 @@ from monitoring.services import (
 
 logger = logging.getLogger("ingestion.store")
 
-DEFAULT_BATCH_SIZE = 1000
+DEFAULT_BATCH_SIZE = 2000
 
 
 def _latest_by_bearing(readings: Iterable[dict]) -> dict:
@@ -64,13 +64,13 @@ class _Batch:
 
     def inserted(self, session) -> list[dict]:
         """The fast path: plain inserts (raise on a collision); returns the new readings."""
-        collection(Reading).insert_many(self.readings, ordered=True, session=session)
-        collection(Waveform).insert_many(self.waveforms, ordered=True, session=session)
+        bulk_collection(Reading).insert_many(self.readings, ordered=True, session=session)
+        bulk_collection(Waveform).insert_many(self.waveforms, ordered=True, session=session)
         return self.readings
 
     def upserted(self, session) -> list[dict]:
         """The careful path: upserts by external id; returns the readings really inserted."""
-        result = collection(Reading).bulk_write(
+        result = bulk_collection(Reading).bulk_write(
             [
                 UpdateOne({"external_id": r["external_id"]}, {"$setOnInsert": r}, upsert=True)
                 for r in self.readings
@@ -82,7 +82,7 @@ class _Batch:
         new_ids = {r["_id"] for r in new}
         waveforms = [w for w in self.waveforms if w["reading_id"] in new_ids]
         if waveforms:
-            collection(Waveform).bulk_write(
+            bulk_collection(Waveform).bulk_write(
                 [
                     UpdateOne({"reading_id": w["reading_id"]}, {"$setOnInsert": w}, upsert=True)
                     for w in waveforms

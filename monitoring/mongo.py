@@ -42,6 +42,16 @@ def collection(model):
     return connection.get_collection(model._meta.db_table)
 
 
+def bulk_collection(model):
+    """The pymongo collection behind a model, never wrapped for DEBUG query logging.
+
+    For ingestion's batch inserts only: with DEBUG on, the backend logs each write with a deep
+    copy and the repr of its documents, which for a batch of waveforms (tens of MB) costs
+    more than the write and keeps up to 9,000 such strings in memory.
+    """
+    return connection.database[model._meta.db_table]
+
+
 def in_transaction(work) -> None:
     """Run ``work(session)`` in one transaction (retried by the driver on transient errors)."""
     client = connection.get_collection("data_versions").database.client  # the pymongo client

@@ -291,6 +291,18 @@ def test_the_data_version_is_bumped_once_per_batch(simulator):
     assert _data_version() == before
 
 
+def test_with_debug_on_the_batches_are_not_logged_with_their_documents(simulator, settings):
+    """DEBUG logs each query's text: a batch insert's would hold every waveform (MBs)."""
+    settings.DEBUG = True
+    connection.queries_log.clear()
+    _ingest(simulator, batch_size=100)
+    assert collection(Waveform).count_documents({}) == 192
+    logged = [q["sql"] for q in connection.queries]
+    assert logged, "DEBUG query logging is on (the check below can fail)"
+    assert max(map(len, logged)) < 200_000, "a logged query carries a batch's documents"
+    assert not [sql for sql in logged if "waveforms.insert_many" in sql]
+
+
 def test_dry_run_writes_nothing(simulator):
     run = _ingest(simulator, dry_run=True)
     assert counts() == dict.fromkeys(counts(), 0)
