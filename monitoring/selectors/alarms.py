@@ -76,6 +76,7 @@ def alarm_page(*, scope: Scope, limit: int, position=None, newer: bool = False,
         conditions=conditions,
         index_keys=ALARM_INDEX_KEYS,
         limit=limit,
+        windows=SPARSE_WINDOWS,
     )
 
 
@@ -142,6 +143,7 @@ def audit_page(*, scope: Scope, limit: int, position=None, newer: bool = False) 
         conditions=conditions,
         index_keys=(),
         limit=limit,
+        windows=SPARSE_WINDOWS,
     )
 
 

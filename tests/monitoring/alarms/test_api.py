@@ -8,7 +8,7 @@ from django.test import Client
 
 from monitoring.alarms.models import Alarm, AuditEvent
 from monitoring.alarms.services import alarms_evaluate
-from monitoring.mongo import collection
+from monitoring.mongo import collection, utc
 from tests.factories import BearingFactory, MachineFactory
 from tests.monitoring.alarms.support import T0, series
 from tests.monitoring.conftest import TokenClient
@@ -189,3 +189,21 @@ def test_audit_trail_walks_by_cursor_both_ways_without_gaps(db):
     back = staff.get(last["previous"]).json()["results"]
     assert [e["object_id"] for e in back] == ["2", "1"]  # the two just newer than "0"
     assert staff.get("/api/audit?cursor=bogus").status_code == 400
+
+
+@pytest.mark.parametrize(("url", "collection_name", "field"),
+                         [("/api/alarms", "alarms", "raised_at"),
+                          ("/api/audit", "audit_events", "at")])  # fmt: skip
+def test_alarm_and_audit_pages_walk_back_a_day_then_doubling(
+    plant, recorder, url, collection_name, field
+):
+    """Sparse collections page in day-wide windows (reading pages start at an hour): with
+    hour-wide ones the window that fills a page held weeks of alarms, all sorted on SecantusDB."""
+    before = dt.datetime.now(dt.UTC)
+    assert TokenClient().get(url).status_code == 200
+    lows = [utc(c["pipeline"][0]["$match"][field]["$gte"]) for c in recorder.commands
+            if c.get("aggregate") == collection_name]  # fmt: skip
+    assert len(lows) >= 3  # the page is not full near now: the walk goes back a while
+    day, minute = dt.timedelta(days=1), dt.timedelta(minutes=1)
+    assert before - day - minute <= lows[0] <= before - day + minute
+    assert lows[0] - lows[1] == 2 * day and lows[1] - lows[2] == 4 * day
