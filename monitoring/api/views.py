@@ -7,6 +7,7 @@ refuses unknown, blank or over-long query parameters, validates the action's que
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
@@ -78,6 +79,13 @@ MACHINE_ID = _path_id("machine_id", "machine")
 READING_ID = _path_id("reading_id", "reading")
 
 
+@functools.cache
+def _field_names(serializer_class) -> frozenset[str]:
+    """A query serializer's parameter names (building a serializer deep-copies its fields:
+    once per class, not on every request)."""
+    return frozenset(serializer_class().fields)
+
+
 class ApiView:
     """Scope, strict query parameters and the validated query of every API view."""
 
@@ -111,7 +119,7 @@ class ApiView:
                     allowed.add(getattr(paginator, attr))
         query_class = self.query_serializer_classes.get(self._action)
         if query_class is not None:
-            allowed |= set(query_class().fields)
+            allowed |= _field_names(query_class)
         return allowed
 
     def _check_param_names(self, request) -> None:
