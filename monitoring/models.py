@@ -404,6 +404,10 @@ class Waveform(models.Model):
         dtype = cls.DTYPES.get(doc.get("encoding"))
         if dtype is None or len(raw) % dtype.itemsize:
             raise ValueError(f"waveform of {len(raw)} bytes is not {doc.get('encoding')!r}")
+        declared = doc.get("n_samples")
+        if declared is not None and len(raw) != declared * dtype.itemsize:
+            # Truncated or overwritten data: unpacked bytes have no checksum to catch it.
+            raise ValueError(f"waveform of {len(raw)} bytes does not hold its {declared} samples")
         return raw
 
     @classmethod
