@@ -3,8 +3,8 @@
 Ingestion calls this once per vendor record, so it checks the waveform once and shares work:
 one rfft feeds the Hann spectrum (left out by ingestion), one (of the record and its
 reflection) the velocity integration, and the envelope, when asked for, band-passes its own
-tapered copy. A quarter of
-a millisecond for 4,096 samples, half with the envelope (bench/bench_signal.py).
+tapered copy. A quarter of a millisecond for 4,096 samples, half with the envelope
+(bench/bench_signal.py).
 """
 
 from __future__ import annotations
