@@ -96,6 +96,10 @@ class ContextFilter(logging.Filter):
     """Adds request_id, user, route and run_id to every record (None when not known)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Every handler runs its filters: the first one to see the record did the work.
+        if record.__dict__.get("_context_added"):
+            return True
+        record._context_added = True
         request = _current_request.get()
         if request is not None:
             record.request_id = getattr(record, "request_id", None) or request.request_id
@@ -113,12 +117,35 @@ class ContextFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
+class OnceFormatter(logging.Formatter):
+    """Formats each record once, however many handlers share the formatter.
+
+    The console and the log file both write every record, and the rotating file handler
+    formats it a second time to see whether it still fits: three formats per access line.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        done = record.__dict__.get("_formatted")
+        if done is not None and done[0] is self:
+            return done[1]
+        text = self.format_record(record)
+        record._formatted = (self, text)
+        return text
+
+    def format_record(self, record: logging.LogRecord) -> str:
+        return super().format(record)
+
+
+class TextFormatter(OnceFormatter):
+    """``LOG_FORMAT=text``: the format string's line."""
+
+
+class JsonFormatter(OnceFormatter):
     """One JSON object per line: time, level, logger, message and the request's context."""
 
     CONTEXT_FIELDS = ("request_id", "user", "route", "method", "status", "duration_ms", "run_id")
 
-    def format(self, record: logging.LogRecord) -> str:
+    def format_record(self, record: logging.LogRecord) -> str:
         doc = {
             "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
                 timespec="milliseconds"

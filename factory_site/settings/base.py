@@ -137,7 +137,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s"},
+        "text": {
+            "()": "factory_site.observability.TextFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s",
+        },
         "json": {"()": "factory_site.observability.JsonFormatter"},
     },
     # Request id, user, route and ingestion run id on every record, whoever logged it.

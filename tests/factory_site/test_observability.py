@@ -4,6 +4,7 @@ on ingestion's log lines, and readiness for orchestrators."""
 import io
 import json
 import logging
+import logging.handlers
 
 import pytest
 from django.db import connection
@@ -11,7 +12,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
 
 from factory_site import health
-from factory_site.observability import ContextFilter, JsonFormatter
+from factory_site.observability import ContextFilter, JsonFormatter, TextFormatter
 from ingestion.run import ingestion_run
 from monitoring.models import IngestionRun
 from tests.factories import IngestionRunFactory
@@ -141,3 +142,44 @@ def test_readiness_is_in_the_schema_without_authentication(staff_client):
     operation = schema["paths"]["/health/ready"]["get"]
     assert set(operation["responses"]) == {"200", "503"}
     assert operation.get("security") == schema["paths"]["/health"]["get"].get("security")
+
+
+class CountingFormatter(TextFormatter):
+    """The text formatter, counting the lines it actually builds."""
+
+    built = 0
+
+    def format_record(self, record):
+        CountingFormatter.built += 1
+        return super().format_record(record)
+
+
+def test_a_line_written_to_console_and_rotating_file_is_formatted_once(tmp_path):
+    formatter = CountingFormatter("%(levelname)s %(name)s%(context)s: %(message)s")
+    console_stream = io.StringIO()
+    console = logging.StreamHandler(console_stream)
+    # maxBytes > 0: the rotating handler formats the record again to see whether it still fits.
+    log_file = logging.handlers.RotatingFileHandler(tmp_path / "app.log", maxBytes=1 << 20)
+    context = ContextFilter()
+    for handler in (console, log_file):
+        handler.addFilter(context)
+        handler.setFormatter(formatter)
+    logger = logging.getLogger("tests.observability.once")
+    logger.propagate = False
+    logger.addHandler(console)
+    logger.addHandler(log_file)
+    try:
+        CountingFormatter.built = 0
+        logger.warning("pump %s tripped", 7)
+    finally:
+        for handler in (console, log_file):
+            logger.removeHandler(handler)
+            handler.close()
+    assert CountingFormatter.built == 1
+    line = "WARNING tests.observability.once: pump 7 tripped\n"
+    assert console_stream.getvalue() == line
+    assert (tmp_path / "app.log").read_text() == line
+
+
+def test_the_text_log_format_formats_each_record_once(settings):
+    assert settings.LOGGING["formatters"]["text"]["()"].endswith("observability.TextFormatter")
