@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import (
     AuthenticationFailed,
@@ -26,6 +26,7 @@ from rest_framework.exceptions import (
     Throttled,
     ValidationError,
 )
+from rest_framework.fields import empty
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer, StaticHTMLRenderer
 from rest_framework.response import Response
@@ -84,6 +85,31 @@ def _field_names(serializer_class) -> frozenset[str]:
     """A query serializer's parameter names (building a serializer deep-copies its fields:
     once per class, not on every request)."""
     return frozenset(serializer_class().fields)
+
+
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+@functools.cache
+def _empty_query(serializer_class) -> dict | None:
+    """What a query serializer makes of no parameters at all, when that cannot change: the
+    fields' constant defaults, with no ``validate``/``validate_<field>`` of its own and no
+    callable default (either may depend on the clock). None: validate every time."""
+    own_checks = [
+        name
+        for name in dir(serializer_class)
+        if name.startswith("validate")
+        and getattr(serializer_class, name) is not getattr(serializers.Serializer, name, None)
+    ]
+    if own_checks:
+        return None
+    serializer = serializer_class(data={})
+    if any(f.default is not empty and callable(f.default) for f in serializer.fields.values()):
+        return None
+    if not serializer.is_valid():
+        return None
+    data = dict(serializer.validated_data)
+    return data if all(isinstance(v, _IMMUTABLE) for v in data.values()) else None
 
 
 class ApiView:
@@ -151,6 +177,10 @@ class ApiView:
         query_class = self.query_serializer_classes.get(self._action)
         if query_class is None:
             return {}
+        if not request.query_params:  # a dashboard's plain request: no serializer to build
+            defaults = _empty_query(query_class)
+            if defaults is not None:
+                return dict(defaults)
         serializer = query_class(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
