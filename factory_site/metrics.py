@@ -153,7 +153,9 @@ def _alarms_snapshot() -> list[list]:
     from monitoring.selectors import alarms
 
     totals: dict[tuple, int] = {}
-    for row in alarms.open_alarm_counts(scope=Scope.everything()):
+    for row in alarms.open_alarm_counts(
+        scope=Scope.everything(), by=("customer", "severity", "state")
+    ):
         key = (row["customer"] or "", row["severity"], row["state"])
         totals[key] = totals.get(key, 0) + row["n"]
     return [[*key, n] for key, n in sorted(totals.items())]

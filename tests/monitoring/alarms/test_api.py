@@ -75,6 +75,16 @@ def test_summary_counts_by_severity_and_state(plant):
     assert viewer().get("/api/alarms/summary").json()["open"] == 2
 
 
+def test_summary_groups_only_by_what_it_counts(plant, recorder):
+    client = TokenClient()
+    client.get("/api/stats")  # authenticate outside the recording
+    recorder.commands.clear()
+    assert client.get("/api/alarms/summary").status_code == 200
+    [command] = [c for c in recorder.commands if c.get("aggregate") == "alarms"]
+    [group] = [stage["$group"] for stage in command["pipeline"] if "$group" in stage]
+    assert set(group["_id"]) == {"severity", "state", "acknowledged"}  # not per customer
+
+
 def test_engineer_acts_with_compare_and_set_viewer_cannot(plant):
     url = f"/api/alarms/{plant['Acme']}"
     assert (
