@@ -54,12 +54,12 @@ def plant(django_db_setup, django_db_blocker):
         IngestionRunFactory()
         rollups_rebuild()
         latest_state_rebuild()
-        user = get_user_model().objects.create_superuser("browser", "b@example.com")
+        user = get_user_model().objects.create_superuser("browser-e2e", "b@example.com")
         # Hashed as production hashes (the test settings' MD5 hasher is not in production's list).
         hasher = PBKDF2PasswordHasher()
         user.password = hasher.encode(password, hasher.salt())
         user.save(update_fields=["password"])
-        yield {"machine": machine, "reading": readings[-1], "user": "browser", "pw": password}
+        yield {"machine": machine, "reading": readings[-1], "user": "browser-e2e", "pw": password}
         wipe_monitoring_data()
         user.delete()
 
