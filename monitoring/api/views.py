@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 
 import numpy as np
 from bson import ObjectId
@@ -110,6 +111,43 @@ def _empty_query(serializer_class) -> dict | None:
         return None
     data = dict(serializer.validated_data)
     return data if all(isinstance(v, _IMMUTABLE) for v in data.values()) else None
+
+
+# A worker waiting for another's computation of the same answer looks again this often, for
+# at most COMPUTE_WAIT_S (then computes it itself).
+COMPUTE_POLL_S = 0.01
+COMPUTE_WAIT_S = 5.0
+
+
+def answer_computed_once(*, key: str, compute, timeout: float):
+    """Compute an answer missing from the cache once among the workers sharing the cache.
+
+    After an ingestion run every open dashboard misses at once; without this, each worker
+    computes the same numbers. The first to claim ``<key>:computing`` computes and stores the
+    answer; the others wait while the claim stands and take the stored answer. While Redis is
+    away claims fail, and every worker computes for itself as it would without a cache.
+    """
+    claim = f"{key}:computing"
+    if cache.add(claim, 1, timeout=COMPUTE_WAIT_S):
+        try:
+            data = cache.get(key)  # stored between this worker's miss and its claim
+            if data is None:
+                data = compute()
+                cache.set(key, data, timeout)
+            return data
+        finally:
+            cache.delete(claim)
+    deadline = time.monotonic() + COMPUTE_WAIT_S
+    while time.monotonic() < deadline and cache.get(claim) is not None:
+        time.sleep(COMPUTE_POLL_S)
+        data = cache.get(key)
+        if data is not None:
+            return data
+    data = cache.get(key)  # the claim ended between two looks
+    if data is None:
+        data = compute()
+        cache.set(key, data, timeout)
+    return data
 
 
 class ApiView:
@@ -214,8 +252,7 @@ class ApiView:
         key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
         data = cache.get(key)
         if data is None:
-            data = compute()
-            cache.set(key, data, timeout)
+            data = answer_computed_once(key=key, compute=compute, timeout=timeout)
         return data
 
     def object_id_or_404(self, value) -> ObjectId:
