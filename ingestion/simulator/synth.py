@@ -154,11 +154,12 @@ def synthesize(
         timestamp, anchor_date=anchor_date, lead_days=lead_days
     )
     # Residual unbalance and a deliberate imbalance add with an arbitrary relative phase;
-    # a worn bearing adds some looseness at 1x as well.
-    v1x = math.hypot(bearing.v1x_mm_s, bearing.imbalance_mm_s) + 0.3 * severity
+    # a worn bearing adds some looseness at 1x as well. The imbalance is steady: its force is
+    # mass eccentricity times speed squared, whatever the process load does to the rest.
+    v1x = math.hypot(bearing.v1x_mm_s * level, bearing.imbalance_mm_s) + 0.3 * severity * level
 
     x = rng.standard_normal(n_samples) * (bearing.noise_g * level)
-    x += _velocity_tone(t, shaft_hz, v1x * level, phases[0])
+    x += _velocity_tone(t, shaft_hz, v1x, phases[0])
     x += _velocity_tone(t, 2.0 * shaft_hz, bearing.v2x_mm_s * level, phases[1])
     if bearing.electrical_mm_s:
         x += _velocity_tone(t, 2.0 * LINE_FREQUENCY_HZ, bearing.electrical_mm_s, phases[2])
