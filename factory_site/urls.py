@@ -12,6 +12,8 @@ from factory_site.views import favicon
 from monitoring.api.views import HealthView
 
 urlpatterns = [
+    # First: nearly every request is an API call, resolved without trying the others.
+    path("api/", include("monitoring.api.urls")),
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
@@ -30,7 +32,6 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="schema", permission_classes=[AllowAny]),
         name="redoc",
     ),
-    path("api/", include("monitoring.api.urls")),
 ]
 
 # The API's error format for unmatched API URLs and server errors (HTML elsewhere).
