@@ -192,6 +192,7 @@ REST_FRAMEWORK = {
         "monitoring.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "monitoring.renderers.JsonFirstNegotiation",
     # API clients (the dashboard) send "Authorization: Token ..."; the browsable API and the
     # admin use sessions.
     "DEFAULT_AUTHENTICATION_CLASSES": [
