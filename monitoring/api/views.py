@@ -96,13 +96,11 @@ def _empty_query(serializer_class) -> dict | None:
     """What a query serializer makes of no parameters at all, when that cannot change: the
     fields' constant defaults, with no ``validate``/``validate_<field>`` of its own and no
     callable default (either may depend on the clock). None: validate every time."""
-    own_checks = [
-        name
+    if any(
+        getattr(serializer_class, name) is not getattr(serializers.Serializer, name, None)
         for name in dir(serializer_class)
         if name.startswith("validate")
-        and getattr(serializer_class, name) is not getattr(serializers.Serializer, name, None)
-    ]
-    if own_checks:
+    ):
         return None
     serializer = serializer_class(data={})
     if any(f.default is not empty and callable(f.default) for f in serializer.fields.values()):
@@ -128,26 +126,25 @@ def answer_computed_once(*, key: str, compute, timeout: float):
     away claims fail, and every worker computes for itself as it would without a cache.
     """
     claim = f"{key}:computing"
-    if cache.add(claim, 1, timeout=COMPUTE_WAIT_S):
-        try:
-            data = cache.get(key)  # stored between this worker's miss and its claim
-            if data is None:
-                data = compute()
-                cache.set(key, data, timeout)
-            return data
-        finally:
+    claimed = cache.add(claim, 1, timeout=COMPUTE_WAIT_S)
+    try:
+        if not claimed:
+            _claim_wait(claim=claim, key=key)
+        data = cache.get(key)  # stored meanwhile, by the claimant or before this claim
+        if data is None:
+            data = compute()
+            cache.set(key, data, timeout)
+        return data
+    finally:
+        if claimed:
             cache.delete(claim)
+
+
+def _claim_wait(*, claim: str, key: str) -> None:
+    """Wait while another worker's claim stands and its answer is not stored yet."""
     deadline = time.monotonic() + COMPUTE_WAIT_S
-    while time.monotonic() < deadline and cache.get(claim) is not None:
+    while time.monotonic() < deadline and cache.get(claim) is not None and cache.get(key) is None:
         time.sleep(COMPUTE_POLL_S)
-        data = cache.get(key)
-        if data is not None:
-            return data
-    data = cache.get(key)  # the claim ended between two looks
-    if data is None:
-        data = compute()
-        cache.set(key, data, timeout)
-    return data
 
 
 class ApiView:
