@@ -87,11 +87,8 @@ def alarm_get(*, scope: Scope, alarm_id) -> dict | None:
     return doc if doc is not None and scope.allows(doc.get("customer")) else None
 
 
-OPEN_ALARM_KEYS = ("customer", "severity", "state", "acknowledged")
-
-
 def open_alarm_counts(
-    *, scope: Scope, customer: list[str] | None = None, by: Sequence[str] = OPEN_ALARM_KEYS
+    *, scope: Scope, by: Sequence[str], customer: list[str] | None = None
 ) -> list[dict]:
     """Open (not closed) alarms counted per combination of the ``by`` keys (some of
     customer, severity, state, acknowledged): ``[{<key>: ..., "n"}]`` (the (closed, ...) index).
